@@ -4,8 +4,6 @@
 standard splits; ``names()`` lists what is registered.
 """
 
-from graphkit.datasets import synthetic  # noqa: F401  (registers the synthetic data sets)
 from graphkit.datasets.registry import cache_dir, data_root, load, names, register, spec
-from graphkit.datasets.splits import LinkSplit, random_link_split
 
-__all__ = ["load", "names", "register", "spec", "data_root", "cache_dir", "LinkSplit", "random_link_split"]
+__all__ = ["load", "names", "register", "spec", "data_root", "cache_dir"]
