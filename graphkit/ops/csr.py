@@ -46,7 +46,10 @@ class CSR(NamedTuple):
     def row(self) -> Tensor:
         """Row index of every stored entry, ``[nnz]``."""
         counts = self.rowptr.diff()
-        return torch.repeat_interleave(torch.arange(self.num_rows, device=self.col.device), counts)
+        # output_size spares a device sync on GPU
+        return torch.repeat_interleave(
+            torch.arange(self.num_rows, device=self.col.device), counts, output_size=self.nnz
+        )
 
     def degree(self) -> Tensor:
         """Number of stored entries per row, ``[num_rows]`` int64."""
@@ -113,38 +116,71 @@ def as_csr(
     Args:
         adj: ``[2, E]`` edge index, ``EdgeIndex``, ``torch.sparse_csr`` /
             ``torch.sparse_coo`` tensor, ``torch_sparse.SparseTensor`` or :class:`CSR`.
-        num_nodes: number of nodes for COO input (default ``max id + 1``).
+        num_nodes: number of nodes for COO input (default ``max id + 1``). An
+            ``EdgeIndex`` without a sparse size is made square with it; one with a
+            sparse size must agree with it. Other inputs keep their stored shape.
         edge_weight: optional ``[E]`` weights for COO / ``EdgeIndex`` input.
-            Sparse tensors carry their own values.
+            Sparse inputs carry their own values; passing ``edge_weight`` with one
+            raises ``ValueError``.
     """
     if isinstance(adj, CSR):
         if edge_weight is not None:
             raise ValueError("a CSR carries its own values; pass edge_weight when building it")
         return adj
-    if isinstance(adj, Tensor) and adj.layout == torch.sparse_csr:
+    if isinstance(adj, Tensor) and adj.layout in (torch.sparse_csr, torch.sparse_coo):
+        if edge_weight is not None:
+            raise ValueError(
+                "a sparse tensor carries its own values; build it with the weights instead of "
+                "passing edge_weight"
+            )
+        if adj.dim() != 2:
+            raise ValueError(f"a sparse adjacency must be 2-D, got shape {list(adj.shape)}")
         rows, cols = adj.shape
-        return CSR(adj.crow_indices().long(), adj.col_indices().long(), adj.values(), rows, cols)
-    if isinstance(adj, Tensor) and adj.layout == torch.sparse_coo:
+        if adj.layout == torch.sparse_csr:
+            return CSR(adj.crow_indices().long(), adj.col_indices().long(), adj.values(), rows, cols)
+        # a COO tensor's duplicates are summed by definition; coalescing keeps the matrix
         adj = adj.coalesce()
-        rows, cols = adj.shape
         index = adj.indices()
         return from_coo(index[0], index[1], adj.values(), rows, cols)
     if _compat.WITH_TORCH_SPARSE and isinstance(adj, _compat.torch_sparse.SparseTensor):
+        if edge_weight is not None:
+            raise ValueError(
+                "a SparseTensor carries its own values; build it with the weights instead of "
+                "passing edge_weight"
+            )
         rowptr, col, value = adj.csr()
         rows, cols = adj.sparse_sizes()
         return CSR(rowptr, col, value, rows, cols)
     if isinstance(adj, Tensor):
         from torch_geometric import EdgeIndex
 
+        rows = cols = None
         if isinstance(adj, EdgeIndex):
-            rows, cols = adj.get_sparse_size()
             plain = adj.as_tensor()
+            if plain.dtype == torch.int32:  # EdgeIndex may hold int32 ids
+                plain = plain.long()
+            rows, cols = adj.sparse_size()
+            if rows is None or cols is None:
+                # PyG infers each unknown side from its own max id, which makes a
+                # non-square matrix; a graph adjacency is square
+                if num_nodes is None:
+                    num_nodes = rows if rows is not None else cols
+                rows = cols = None
+            elif num_nodes is not None and (rows, cols) != (num_nodes, num_nodes):
+                raise ValueError(
+                    f"EdgeIndex has sparse size ({rows}, {cols}) but num_nodes={num_nodes}"
+                )
         else:
             plain = adj
-            rows = cols = None
-        n = check_edge_index(plain, num_nodes if rows is None else max(rows, cols))
         if rows is None:
-            rows = cols = n
+            rows = cols = check_edge_index(plain, num_nodes)
+        else:
+            check_edge_index(plain, max(rows, cols))
+            if plain.size(1) > 0 and (int(plain[0].max()) >= rows or int(plain[1].max()) >= cols):
+                raise ValueError(
+                    f"EdgeIndex has ids outside its sparse size ({rows}, {cols}): max row id "
+                    f"{int(plain[0].max())}, max col id {int(plain[1].max())}"
+                )
         check_edge_weight(edge_weight, plain.size(1))
         return from_coo(plain[0], plain[1], edge_weight, rows, cols)
     raise TypeError(

@@ -1,0 +1,253 @@
+"""Benchmark of graphkit's common-neighbour kernel (the NCN / NCNC hot path).
+
+    python benchmarks/cn_ops.py [--nodes 100000] [--edges 2000000] [--pairs 65536] [--reps 5]
+                                [--dense-subset 1024] [--feats 64] [--seed 0] [--out result.json]
+
+Graph: ``--edges`` node pairs ``(u, v)`` drawn uniformly at random (seeded), each
+stored in both directions, so the CSR holds ``2 * edges`` entries (a multigraph:
+the rare duplicate pairs and self-loops are kept, as drawn). Queries: ``--pairs``
+pairs, half of them random stored edges (positives), half uniform random pairs
+(negatives), as in a link-prediction batch. Features: ``x ~ N(0, 1)`` of width
+``--feats``.
+
+Timed workload, per method: the three NCNC sets (common neighbours and both
+differences) and their aggregation over ``x`` (``sets @ x``), median of
+``--reps`` after one warm-up.
+
+Methods (each in its own subprocess, one after the other, in this one script):
+
+* ``graphkit``: ``common_neighbors(..., return_differences=True)`` on pure torch
+  plus ``aggregate`` for each set;
+* ``torch_sparse``: the same call with the torch-sparse row gather (only when
+  torch-sparse is installed);
+* ``dense``: the dense-mask reference on the first ``--dense-subset`` pairs:
+  materialise the dense bool rows ``A[i], A[j]`` (``[subset, N]``, through
+  torch's sparse COO ``index_select``), form ``A[i] & A[j]``, ``A[i] & ~A[j]``,
+  ``~A[i] & A[j]`` and multiply each by ``x``. Its time is divided by the subset
+  size and compared per pair.
+
+Peak memory: the child process resets its resident-set high-water mark
+(``/proc/self/clear_refs``, Linux) after loading the data and the warm-up and
+reports ``VmHWM - VmRSS`` over one more call, i.e. the extra resident memory of
+one call (temporaries plus outputs). Where that file is not writable it falls
+back to the ``ru_maxrss`` delta, which can under-report.
+
+The dense subset's result is checked against graphkit's before timings are
+reported. Intersection micro-benchmark: searchsorted (used) vs a merged sort of
+the two key arrays.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+try:
+    import graphkit  # noqa: F401
+except ImportError:  # running from a checkout without installing
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from graphkit import _compat  # noqa: E402
+from graphkit.ops.common_neighbors import (  # noqa: E402
+    _canonical,
+    _gather_torch,
+    _intersect,
+    aggregate,
+    common_neighbors,
+)
+from graphkit.ops.csr import CSR, as_csr  # noqa: E402
+
+
+def make_data(args) -> dict:
+    gen = torch.Generator().manual_seed(args.seed)
+    und = torch.randint(0, args.nodes, (2, args.edges), generator=gen)
+    edge_index = torch.cat([und, und.flip(0)], dim=1)
+    csr = as_csr(edge_index, args.nodes)
+    half = args.pairs // 2
+    pos = und[:, torch.randint(0, args.edges, (half,), generator=gen)]
+    neg = torch.randint(0, args.nodes, (2, args.pairs - half), generator=gen)
+    pairs = torch.cat([pos, neg], dim=1)
+    x = torch.randn(args.nodes, args.feats, generator=gen)
+    return {"rowptr": csr.rowptr, "col": csr.col, "nodes": args.nodes, "pairs": pairs, "x": x}
+
+
+def _rss_kib(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def measure_peak(fn) -> tuple[float, str]:
+    """Extra resident memory (MiB) of one call of ``fn``."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # reset VmHWM to the current RSS
+        before = _rss_kib("VmRSS")
+        out = fn()
+        peak = _rss_kib("VmHWM")
+        del out
+        return (peak - before) / 1024, "VmHWM-VmRSS"
+    except OSError:
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        out = fn()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        del out
+        return (peak - before) / 1024, "ru_maxrss delta (lower bound)"
+
+
+def timed(fn, reps: int) -> list[float]:
+    fn()  # warm-up
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def sparse_workload(csr: CSR, pairs: torch.Tensor, x: torch.Tensor):
+    sets = common_neighbors(csr, pairs, return_differences=True)
+    return sets, [aggregate(s, x) for s in sets]
+
+
+def dense_workload(csr: CSR, pairs: torch.Tensor, x: torch.Tensor):
+    n = csr.num_rows
+    coo = torch.sparse_coo_tensor(
+        csr.to_edge_index(), torch.ones(csr.nnz, dtype=torch.bool), (n, n), is_coalesced=True
+    )
+    ai = coo.index_select(0, pairs[0]).to_dense()
+    aj = coo.index_select(0, pairs[1]).to_dense()
+    masks = (ai & aj, ai & ~aj, ~ai & aj)
+    return [m.to(x.dtype) @ x for m in masks]
+
+
+def child(method: str, data_path: str, reps: int) -> dict:
+    data = torch.load(data_path)
+    n = data["nodes"]
+    csr = CSR(data["rowptr"], data["col"], None, n, n)
+    pairs, x = data["pairs"], data["x"]
+    result: dict = {"method": method}
+    if method == "dense":
+        subset = pairs[:, : data["dense_subset"]]
+        fn = lambda: dense_workload(csr, subset, x)  # noqa: E731
+        result["pairs_timed"] = subset.size(1)
+        # correctness: the dense reference equals graphkit on the subset
+        expected = dense_workload(csr, subset, x)
+        _, got = sparse_workload(csr, subset, x)
+        for a, b in zip(got, expected, strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+        result["matches_graphkit"] = True
+    else:
+        _compat.WITH_TORCH_SPARSE = method == "torch_sparse"
+        fn = lambda: sparse_workload(csr, pairs, x)  # noqa: E731
+        result["pairs_timed"] = pairs.size(1)
+        sets, _ = fn()
+        result["nnz"] = {"common": sets.common.nnz, "only_i": sets.only_i.nnz, "only_j": sets.only_j.nnz}
+        deg = csr.degree()
+        result["S"] = int(deg[pairs[0]].sum() + deg[pairs[1]].sum())
+    times = timed(fn, reps)
+    result["times_s"] = times
+    result["median_s"] = statistics.median(times)
+    result["per_pair_us"] = result["median_s"] / result["pairs_timed"] * 1e6
+    result["peak_mib"], result["peak_method"] = measure_peak(fn)
+    result["peak_per_pair_kib"] = result["peak_mib"] * 1024 / result["pairs_timed"]
+    if method == "graphkit":
+        result["intersection"] = intersection_micro(csr, pairs, reps)
+    return result
+
+
+def intersection_micro(csr: CSR, pairs: torch.Tensor, reps: int) -> dict:
+    n = csr.num_rows
+    key_i = _canonical(*_gather_torch(csr, pairs[0]), n).key
+    key_j = _canonical(*_gather_torch(csr, pairs[1]), n).key
+
+    def merged_sort():
+        keys, _ = torch.sort(torch.cat([key_i, key_j]))
+        return keys[1:] == keys[:-1]
+
+    search = statistics.median(timed(lambda: _intersect(key_i, key_j), reps))
+    merged = statistics.median(timed(merged_sort, reps))
+    return {"searchsorted_s": search, "merged_sort_s": merged}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--nodes", type=int, default=100_000)
+    parser.add_argument("--edges", type=int, default=2_000_000, help="undirected pairs, stored both ways")
+    parser.add_argument("--pairs", type=int, default=65_536)
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--dense-subset", type=int, default=1024)
+    parser.add_argument("--feats", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=str, default=None, help="write the results as JSON here")
+    parser.add_argument("--child", type=str, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=str, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child:
+        print(json.dumps(child(args.child, args.data, args.reps)))
+        return 0
+
+    data = make_data(args)
+    data["dense_subset"] = min(args.dense_subset, args.pairs)
+    methods = ["graphkit"] + (["torch_sparse"] if _compat.torch_sparse is not None else []) + ["dense"]
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "data.pt")
+        torch.save(data, path)
+        for method in methods:
+            cmd = [sys.executable, __file__, "--child", method, "--data", path, "--reps", str(args.reps)]
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if proc.returncode != 0:
+                sys.stderr.write(proc.stderr)
+                raise SystemExit(f"benchmark child '{method}' failed")
+            results[method] = json.loads(proc.stdout.strip().splitlines()[-1])
+
+    base = results["graphkit"]
+    print(
+        f"graph: {args.nodes} nodes, {args.edges} undirected pairs -> {int(data['rowptr'][-1])} stored entries; "
+        f"{args.pairs} query pairs (S = {base['S']} gathered entries), x: [{args.nodes}, {args.feats}]; "
+        f"{torch.get_num_threads()} threads"
+    )
+    print(f"sets nnz: {base['nnz']}")
+    print(f"{'method':<14}{'pairs':>8}{'median s':>11}{'us/pair':>10}{'peak MiB':>10}{'KiB/pair':>10}{'ratio/pair':>12}")
+    for name, r in results.items():
+        ratio = r["per_pair_us"] / base["per_pair_us"]
+        print(
+            f"{name:<14}{r['pairs_timed']:>8}{r['median_s']:>11.3f}{r['per_pair_us']:>10.2f}"
+            f"{r['peak_mib']:>10.1f}{r['peak_per_pair_kib']:>10.2f}{ratio:>11.2f}x"
+        )
+    inter = base["intersection"]
+    print(
+        f"intersection only: searchsorted {inter['searchsorted_s']:.3f} s, merged sort "
+        f"{inter['merged_sort_s']:.3f} s ({inter['merged_sort_s'] / inter['searchsorted_s']:.2f}x)"
+    )
+    print(f"peak memory measured as {base['peak_method']} of one call in a subprocess; "
+          f"dense result checked equal to graphkit: {results['dense']['matches_graphkit']}")
+    if args.out:
+        payload = {
+            "args": {k: v for k, v in vars(args).items() if k not in ("child", "data", "out")},
+            "results": results,
+            "versions": {"torch": torch.__version__, "python": platform.python_version()},
+            "threads": torch.get_num_threads(),
+            "machine": platform.machine(),
+        }
+        Path(args.out).write_text(json.dumps(payload, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

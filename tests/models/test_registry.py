@@ -1,0 +1,29 @@
+import pytest
+from torch import nn
+
+from graphkit.models import GraphInfo, get_model, model_names, register_model
+
+CFG = {"hidden_channels": 8, "num_layers": 2, "dropout": 0.0}
+
+
+def test_baselines_are_registered_with_their_task():
+    assert {"mlp", "gcn", "sage"} <= set(model_names("node"))
+    assert "gae" in model_names("link")
+    info = GraphInfo(num_nodes=10, num_features=4, num_classes=3)
+    for name in ("mlp", "gcn", "sage", "gae"):
+        assert isinstance(get_model(name).build(info, CFG), nn.Module)
+    assert get_model("GCN").name == "gcn"
+
+
+def test_unknown_model_lists_valid_names():
+    with pytest.raises(ValueError, match="unknown model 'gnc'.*Did you mean 'gcn'.*Valid names: .*sage"):
+        get_model("gnc")
+
+
+def test_node_baseline_needs_features_and_registration_errors():
+    with pytest.raises(ValueError, match="needs node features"):
+        get_model("gcn").build(GraphInfo(10, 0, 3), CFG)
+    with pytest.raises(ValueError, match="registered twice"):
+        register_model("gcn", task="node", description="dup")(lambda info, cfg: None)
+    with pytest.raises(ValueError, match="task must be one of"):
+        register_model("x", task="graph", description="")
