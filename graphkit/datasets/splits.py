@@ -26,7 +26,13 @@ class LinkSplit:
         valid_pos, valid_neg, test_pos, test_neg: evaluation pairs ``[2, *]``.
         test_edge_index: the graph used for test-time predictions; defaults to
             ``edge_index`` (ogbl-collab adds the validation edges here).
+        neg_per_positive: ``None`` when the negatives form one pool shared by
+            all positives (Hits@K); ``K`` when each positive has its own ``K``
+            negatives (MRR, ogbl-citation2): then ``valid_neg`` holds ``P·K``
+            pairs ordered so that negative ``k`` of positive ``p`` is column
+            ``p·K + k``.
         name: data set name, for reports.
+        extra: loader-specific tensors (edge weights, years, ...).
     """
 
     num_nodes: int
@@ -38,6 +44,7 @@ class LinkSplit:
     test_pos: Tensor
     test_neg: Tensor
     test_edge_index: Tensor | None = None
+    neg_per_positive: int | None = None
     name: str = ""
     extra: dict = field(default_factory=dict)
 

@@ -43,8 +43,10 @@ def evaluate_link(model: nn.Module, split: LinkSplit, stage: str, metric: str, *
     def score(pairs):
         return model.score(h, graph, pairs)
 
-    return metrics.link_metric(metric, batched_scores(score, pos, batch_size),
-                               batched_scores(score, neg, batch_size))
+    pos_scores, neg_scores = batched_scores(score, pos, batch_size), batched_scores(score, neg, batch_size)
+    if split.neg_per_positive is not None:  # per-positive negatives, e.g. MRR on ogbl-citation2
+        neg_scores = neg_scores.view(pos_scores.numel(), split.neg_per_positive)
+    return metrics.link_metric(metric, pos_scores, neg_scores)
 
 
 def train_link_predictor(
