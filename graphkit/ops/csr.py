@@ -142,7 +142,9 @@ def as_csr(
         adj = adj.coalesce()
         index = adj.indices()
         return from_coo(index[0], index[1], adj.values(), rows, cols)
-    if _compat.WITH_TORCH_SPARSE and isinstance(adj, _compat.torch_sparse.SparseTensor):
+    # reading a SparseTensor needs only the module, not the accelerator flag (which tests and
+    # users may switch off): a SparseTensor input must never be rejected as an unknown type
+    if _compat.torch_sparse is not None and isinstance(adj, _compat.torch_sparse.SparseTensor):
         if edge_weight is not None:
             raise ValueError(
                 "a SparseTensor carries its own values; build it with the weights instead of "

@@ -151,13 +151,21 @@ def test_spmm_empty_graphs(extensions, reduce):
     assert out.shape == (0, 3)
     out = spmm(torch.zeros(2, 0, dtype=torch.long), torch.ones(3, 0), reduce=reduce)
     assert out.shape == (3, 0)
+    # values that need grad leave the torch.sparse path; torch-sparse must not see an empty x
+    # (its kernels die with SIGFPE)
+    for x in (torch.ones(3, 0), torch.ones(3, 2, 0)):
+        w = torch.ones(1, requires_grad=True)
+        out = spmm(torch.tensor([[0], [1]]), x, edge_weight=w, reduce=reduce)
+        assert out.shape == x.shape
+    out = spmm(torch.zeros(0, 0).to_sparse_csr(), torch.ones(0, 2), reduce=reduce)
+    assert out.shape == (0, 2)
 
 
 @pytest.mark.parametrize("reduce", REDUCTIONS)
 @pytest.mark.parametrize("value_grad", [False, True])
 @pytest.mark.parametrize("seed", [0, 1])
 def test_spmm_gradients_match_dense(extensions, reduce, value_grad, seed):
-    # value_grad=False takes the torch.sparse path on CPU, True the gather path
+    # value_grad=False takes the torch.sparse path on CPU; True takes torch-sparse (ext) or gather (pure)
     edge_index = random_graph(15, 30, seed)
     edge_weight = weights(edge_index.size(1), seed, requires_grad=value_grad)
     x = features(15, 3, seed, requires_grad=True)
