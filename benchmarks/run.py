@@ -45,8 +45,22 @@ def load_config(model: str, dataset: str) -> tuple[dict, str]:
         raise SystemExit(f"error: no config for model {model!r}: expected {path}")
     raw = json.loads(path.read_text())
     cfg = dict(raw.get("default", {}))
-    cfg.update(raw.get("datasets", {}).get(dataset, {}))
+    override = raw.get("datasets", {}).get(dataset, {})
+    cfg.update(override)
+    cfg["_dataset_keys"] = sorted(override)
     return cfg, raw.get("source", "")
+
+
+def apply_protocol(cfg: dict, data) -> dict:
+    """Fixed link splits (OGB) bring their own metric unless the config names one for the data set."""
+    cfg = dict(cfg)
+    dataset_keys = cfg.pop("_dataset_keys", [])
+    if isinstance(data, LinkSplit):
+        if data.extra.get("metric") and "metric" not in dataset_keys:
+            cfg["metric"] = data.extra["metric"]
+        for key in ("val_ratio", "test_ratio"):  # a fixed split ignores these: don't record them
+            cfg.pop(key, None)
+    return cfg
 
 
 def versions() -> dict[str, str]:
@@ -151,6 +165,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     runs = args.runs or (1 if args.quick else cfg.get("runs", 1))
     check_compatible(spec.task, spec.name, dspec)
     data = datasets.load(dspec.name, root=args.data_root)
+    cfg = apply_protocol(cfg, data)
 
     records = []
     out = Path(args.out)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 
 from graphkit.datasets.registry import cache_dir
@@ -163,6 +164,50 @@ def safe_np_load(path: str | Path) -> np.ndarray | dict[str, np.ndarray]:
     except Exception as exc:
         raise ValueError(f"{path}: not a readable .npy/.npz file ({type(exc).__name__}: {exc}); "
                          f"it may be truncated or corrupt — download it again") from exc
+
+
+def _format_name(value) -> str:
+    value = value.item() if isinstance(value, np.ndarray) else value
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def read_sparse_npz(path: str | Path) -> sp.csr_matrix:
+    """Read a ``scipy.sparse.save_npz`` archive (csr, csc or coo) without pickle, as CSR.
+
+    Duplicate COO entries are summed, as ``scipy.sparse.load_npz(...).tocsr()`` does.
+    Raises ``ValueError`` naming the file when it is not such an archive or is inconsistent.
+    """
+    path = Path(path)
+    arrays = safe_np_load(path)
+    if not isinstance(arrays, dict):
+        raise ValueError(f"{path}: expected a scipy.sparse.save_npz archive (.npz), found a plain .npy array")
+    if "format" not in arrays or "shape" not in arrays:
+        raise ValueError(f"{path}: not a scipy.sparse.save_npz archive (keys {sorted(arrays)}; "
+                         f"expected 'format', 'shape' and the matrix arrays)")
+    fmt = _format_name(arrays["format"])
+    needed = {"csr": ("data", "indices", "indptr"), "csc": ("data", "indices", "indptr"),
+              "coo": ("data", "row", "col")}.get(fmt)
+    if needed is None:
+        raise ValueError(f"{path}: unsupported sparse format {fmt!r} (expected csr, csc or coo)")
+    missing = [k for k in needed if k not in arrays]
+    if missing:
+        raise ValueError(f"{path}: {fmt} archive lacks {missing}")
+    try:
+        shape = tuple(int(s) for s in np.asarray(arrays["shape"]).ravel())
+        if len(shape) != 2 or min(shape) < 0:
+            raise ValueError(f"bad shape {shape}")
+        if fmt == "coo":
+            mat = sp.coo_matrix((arrays["data"], (arrays["row"], arrays["col"])), shape=shape).tocsr()
+        else:
+            cls = sp.csr_matrix if fmt == "csr" else sp.csc_matrix
+            mat = cls((arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape)
+            mat.check_format(full_check=True)
+            mat = mat.tocsr()
+    except Exception as exc:
+        raise ValueError(f"{path}: inconsistent {fmt} sparse matrix ({type(exc).__name__}: {exc}); "
+                         f"the file may be truncated or corrupt — download it again") from exc
+    mat.sum_duplicates()
+    return mat
 
 
 def require(paths: Iterable[Path], *, dataset: str, how: str) -> None:
