@@ -27,11 +27,13 @@ same on ``torch_sparse.SparseTensor`` row slices with ``row << 32 | col`` keys.
 Complexity: with :math:`S = \sum_b (d_{i_b} + d_{j_b})` the number of gathered
 entries, time is :math:`O(S \log S)` (the binary searches) and memory is
 :math:`O(S)` (a few int64 arrays of length :math:`S`); there is no dense
-:math:`B \times N` intermediate. :func:`aggregate` costs :math:`O(\mathrm{nnz} \cdot F)`.
+:math:`B \times N` intermediate. :func:`aggregate` costs :math:`O(\mathrm{nnz} \cdot F)`
+time and :math:`O(B \cdot F)` extra memory (one CSR sparse-dense product).
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import NamedTuple
 
 import torch
@@ -136,8 +138,7 @@ def common_neighbors(
     num_pairs = edge_label_index.size(1)
     if num_pairs * max(n, 1) >= 2**62:
         raise ValueError(
-            f"B * N = {num_pairs} * {n} overflows the int64 keys; split edge_label_index into "
-            f"smaller batches"
+            f"B * N = {num_pairs} * {n} overflows the int64 keys; split edge_label_index into smaller batches"
         )
 
     gather = _gather_torch_sparse if _compat.WITH_TORCH_SPARSE else _gather_torch
@@ -157,9 +158,12 @@ def aggregate(sets: CSR, x: Tensor) -> Tensor:
     r"""Pool node features over sparse row sets: ``out[b] = Σ_{u in row b} value_u * x[u]``.
 
     This is ``sets @ x`` (values all ones when ``sets.value`` is ``None``),
-    computed with ``index_add_``; it is differentiable with respect to ``x``
-    and to ``sets.value``. Non-finite features propagate (they are not checked
-    here, which would cost a pass over ``x`` per batch).
+    differentiable with respect to ``x`` and to ``sets.value``. For float32 /
+    float64 it runs as one ``torch.sparse.mm`` on a ``sparse_csr`` view of the
+    sets, which never materialises the ``[nnz, F]`` gathered rows; other
+    dtypes (e.g. bfloat16 on CPU) fall back to ``index_select`` + ``index_add_``.
+    Non-finite features propagate (they are not checked here, which would cost a
+    pass over ``x`` per batch).
 
     Args:
         sets: ``[B, N]`` :class:`CSR`, e.g. ``common_neighbors(...).common``.
@@ -168,10 +172,14 @@ def aggregate(sets: CSR, x: Tensor) -> Tensor:
     Returns:
         ``[B, F]`` tensor with the dtype of ``x``; rows of empty sets are zero.
 
-    Complexity: :math:`O(\mathrm{nnz} \cdot F)` time and memory.
+    Complexity: :math:`O(\mathrm{nnz} \cdot F)` time; :math:`O(B \cdot F)`
+    extra memory on the sparse-mm path, :math:`O(\mathrm{nnz} \cdot F)` on the
+    fallback.
     """
     if not isinstance(sets, CSR):
-        raise TypeError(f"sets must be a graphkit CSR (e.g. common_neighbors(...).common), got {type(sets).__name__}")
+        raise TypeError(
+            f"sets must be a graphkit CSR (e.g. common_neighbors(...).common), got {type(sets).__name__}"
+        )
     if not isinstance(x, Tensor):
         raise TypeError(f"x must be a torch.Tensor of shape [N, F], got {type(x).__name__}")
     if not x.is_floating_point():
@@ -182,16 +190,32 @@ def aggregate(sets: CSR, x: Tensor) -> Tensor:
         raise ValueError(f"x has {x.size(0)} rows but the sets have {sets.num_cols} columns (nodes)")
     if x.device != sets.col.device:
         raise ValueError(f"x is on {x.device} but the sets are on {sets.col.device}; move them to one device")
-    out = x.new_zeros(sets.num_rows, x.size(1))
-    if sets.nnz == 0:
-        return out
-    msg = x.index_select(0, sets.col)
-    if sets.value is not None:
-        msg = msg * sets.value.to(x.dtype).unsqueeze(-1)
-    return out.index_add_(0, sets.row(), msg)
+    if x.dtype in (torch.float32, torch.float64):
+        return _aggregate_sparse_mm(sets, x)
+    return _aggregate_index_add(sets, x)
 
 
 # ----------------------------------------------------------------------------- internals
+
+
+def _aggregate_sparse_mm(sets: CSR, x: Tensor) -> Tensor:
+    if sets.value is None:
+        value = torch.ones(sets.nnz, dtype=x.dtype, device=x.device)
+    else:
+        value = sets.value.to(x.dtype)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta state")
+        matrix = torch.sparse_csr_tensor(
+            sets.rowptr, sets.col, value, (sets.num_rows, sets.num_cols), check_invariants=False
+        )
+        return torch.sparse.mm(matrix, x)
+
+
+def _aggregate_index_add(sets: CSR, x: Tensor) -> Tensor:
+    msg = x.index_select(0, sets.col)
+    if sets.value is not None:
+        msg = msg * sets.value.to(x.dtype).unsqueeze(-1)
+    return x.new_zeros(sets.num_rows, x.size(1)).index_add_(0, sets.row(), msg)
 
 
 def _gather_torch(csr: CSR, index: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:

@@ -9,7 +9,13 @@ from hypothesis import strategies as st
 
 from graphkit import _compat
 from graphkit.ops import CSR, as_csr
-from graphkit.ops.common_neighbors import CommonNeighbors, aggregate, common_neighbors
+from graphkit.ops.common_neighbors import (
+    CommonNeighbors,
+    _aggregate_index_add,
+    _aggregate_sparse_mm,
+    aggregate,
+    common_neighbors,
+)
 from tests.conftest import random_graph
 
 
@@ -101,8 +107,9 @@ def test_weighted_values_are_products_and_duplicates_sum(extensions):
     # 0 -> 2 stored twice (0.5 + 1.5 = 2.0), 1 -> 2 weight 3, 0 -> 3 weight 4, 1 -> 4 weight 5
     edge_index = torch.tensor([[0, 0, 1, 0, 1], [2, 2, 2, 3, 4]])
     edge_weight = torch.tensor([0.5, 1.5, 3.0, 4.0, 5.0])
-    out = common_neighbors(edge_index, torch.tensor([[0], [1]]), num_nodes=5, edge_weight=edge_weight,
-                           return_differences=True)
+    out = common_neighbors(
+        edge_index, torch.tensor([[0], [1]]), num_nodes=5, edge_weight=edge_weight, return_differences=True
+    )
     assert out.common.col.tolist() == [2] and out.common.value.tolist() == [6.0]
     assert out.only_i.col.tolist() == [3] and out.only_i.value.tolist() == [4.0]
     assert out.only_j.col.tolist() == [4] and out.only_j.value.tolist() == [5.0]
@@ -133,7 +140,9 @@ def test_directed_uses_out_neighbours(extensions):
 
 def test_empty_query_batch(extensions):
     edge_index = random_graph(10, 20, 0)
-    out = common_neighbors(edge_index, torch.empty(2, 0, dtype=torch.long), num_nodes=10, return_differences=True)
+    out = common_neighbors(
+        edge_index, torch.empty(2, 0, dtype=torch.long), num_nodes=10, return_differences=True
+    )
     for csr in out:
         assert csr.num_rows == 0 and csr.num_cols == 10 and csr.nnz == 0
         assert csr.rowptr.tolist() == [0]
@@ -174,7 +183,10 @@ def test_input_formats_agree(extensions):
     # sparse tensors always carry values (coalesced COO sums the duplicates): all entries are products
     coo = common_neighbors(inputs[2], pairs, return_differences=True)
     dense = csr.to_dense(torch.double)
-    torch.testing.assert_close(coo.common.to_dense(torch.double), dense[pairs[0]] * dense[pairs[1]] * ref.common.to_dense(torch.double))
+    torch.testing.assert_close(
+        coo.common.to_dense(torch.double),
+        dense[pairs[0]] * dense[pairs[1]] * ref.common.to_dense(torch.double),
+    )
     sparse_csr = common_neighbors(csr.to_torch_sparse(), pairs, return_differences=True)
     assert torch.equal(sparse_csr.common.col, ref.common.col)
 
@@ -192,7 +204,7 @@ def test_unsorted_columns_in_csr_are_handled(extensions):
     assert out.only_j.nnz == 0
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     num_nodes=st.integers(1, 9),
     data=st.data(),
@@ -206,8 +218,10 @@ def test_property_matches_dense(extensions, num_nodes, data, weighted):
     pair_index = torch.tensor(pairs, dtype=torch.long).reshape(-1, 2).t()
     edge_weight = None
     if weighted:
-        edge_weight = torch.tensor(data.draw(st.lists(st.floats(0.25, 4.0), min_size=len(edges), max_size=len(edges))),
-                                   dtype=torch.double)
+        edge_weight = torch.tensor(
+            data.draw(st.lists(st.floats(0.25, 4.0), min_size=len(edges), max_size=len(edges))),
+            dtype=torch.double,
+        )
     check_against_dense(edge_index, num_nodes, pair_index, edge_weight)
 
 
@@ -220,15 +234,21 @@ def test_pure_and_torch_sparse_paths_identical(monkeypatch):
     pairs = random_pairs(num_nodes, 300, 7)
     for weight in (None, edge_weight):
         monkeypatch.setattr(_compat, "WITH_TORCH_SPARSE", True)
-        fast = common_neighbors(edge_index, pairs, num_nodes=num_nodes, edge_weight=weight, return_differences=True)
+        fast = common_neighbors(
+            edge_index, pairs, num_nodes=num_nodes, edge_weight=weight, return_differences=True
+        )
         monkeypatch.setattr(_compat, "WITH_TORCH_SPARSE", False)
-        pure = common_neighbors(edge_index, pairs, num_nodes=num_nodes, edge_weight=weight, return_differences=True)
+        pure = common_neighbors(
+            edge_index, pairs, num_nodes=num_nodes, edge_weight=weight, return_differences=True
+        )
         for a, b in zip(fast, pure, strict=True):
             assert torch.equal(a.rowptr, b.rowptr) and torch.equal(a.col, b.col)
             assert (a.value is None) == (b.value is None)
             if a.value is not None:
                 assert torch.equal(a.value, b.value)
-    sparse = _compat.torch_sparse.SparseTensor.from_edge_index(edge_index, sparse_sizes=(num_nodes, num_nodes))
+    sparse = _compat.torch_sparse.SparseTensor.from_edge_index(
+        edge_index, sparse_sizes=(num_nodes, num_nodes)
+    )
     out = common_neighbors(sparse, pairs, return_differences=True)
     assert torch.equal(out.common.col, pure.common.col) and torch.equal(out.only_j.rowptr, pure.only_j.rowptr)
 
@@ -236,8 +256,10 @@ def test_pure_and_torch_sparse_paths_identical(monkeypatch):
 # ----------------------------------------------------------------------------- aggregate
 
 
+@pytest.mark.parametrize("impl", ["sparse_mm", "index_add"])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_aggregate_matches_dense_and_gradient(extensions, weighted):
+def test_aggregate_matches_dense_and_gradient(extensions, weighted, impl):
+    aggregate = _aggregate_sparse_mm if impl == "sparse_mm" else _aggregate_index_add
     num_nodes, feats = 30, 5
     edge_index = random_graph(num_nodes, 90, 11)
     gen = torch.Generator().manual_seed(11)
@@ -247,7 +269,9 @@ def test_aggregate_matches_dense_and_gradient(extensions, weighted):
     pairs = random_pairs(num_nodes, 40, 11)
     x = torch.randn(num_nodes, feats, generator=gen, dtype=torch.double, requires_grad=True)
     grad_out = torch.randn(40, feats, generator=gen, dtype=torch.double)
-    out = common_neighbors(edge_index, pairs, num_nodes=num_nodes, edge_weight=edge_weight, return_differences=True)
+    out = common_neighbors(
+        edge_index, pairs, num_nodes=num_nodes, edge_weight=edge_weight, return_differences=True
+    )
 
     for csr in out:
         got = aggregate(csr, x)
@@ -272,6 +296,23 @@ def test_aggregate_matches_dense_and_gradient(extensions, weighted):
         torch.testing.assert_close(gw, gw_ref)
 
 
+def test_aggregate_low_precision_and_empty_sets_keep_the_graph():
+    edge_index = random_graph(12, 30, 9)
+    pairs = random_pairs(12, 20, 9)
+    sets = common_neighbors(edge_index, pairs, num_nodes=12, return_differences=True).only_i
+    x = torch.randn(12, 3, generator=torch.Generator().manual_seed(9))
+    out = aggregate(sets, x.bfloat16())  # index_add_ fallback
+    assert out.dtype == torch.bfloat16
+    torch.testing.assert_close(out.float(), sets.to_dense() @ x.bfloat16().float(), rtol=2e-2, atol=2e-2)
+    empty = CSR(torch.zeros(4, dtype=torch.long), torch.zeros(0, dtype=torch.long), None, 3, 12)
+    for dtype in (torch.float32, torch.bfloat16):
+        xg = x.detach().to(dtype).requires_grad_(True)
+        out = aggregate(empty, xg)
+        assert out.shape == (3, 3) and out.dtype == dtype and not bool(out.any())
+        out.sum().backward()
+        assert torch.equal(xg.grad, torch.zeros_like(xg))
+
+
 def test_aggregate_counts_common_neighbours():
     edge_index = random_graph(15, 40, 4)
     pairs = random_pairs(15, 25, 4)
@@ -294,7 +335,9 @@ def test_bad_edge_label_index():
     edge_index = random_graph(5, 6, 0)
     with pytest.raises(TypeError, match="edge_label_index must have dtype torch.int64"):
         common_neighbors(edge_index, torch.tensor([[0.0], [1.0]]), num_nodes=5)
-    with pytest.raises(ValueError, match=r"edge_label_index must have shape \[2, E\], got \[3, 2\] \(transpose"):
+    with pytest.raises(
+        ValueError, match=r"edge_label_index must have shape \[2, E\], got \[3, 2\] \(transpose"
+    ):
         common_neighbors(edge_index, torch.tensor([[0, 1], [1, 2], [2, 3]]), num_nodes=5)
     with pytest.raises(ValueError, match=r"must have shape \[2, E\], got \[4\]"):
         common_neighbors(edge_index, torch.tensor([0, 1, 2, 3]), num_nodes=5)
@@ -328,7 +371,9 @@ def test_bad_aggregate_input():
     sets = common_neighbors(random_graph(5, 6, 0), torch.tensor([[0], [1]]), num_nodes=5).common
     with pytest.raises(TypeError, match="sets must be a graphkit CSR"):
         aggregate(torch.zeros(1, 5), torch.zeros(5, 2))
-    with pytest.raises(TypeError, match=r"x must be floating point, got torch.int64; convert it with x.float\(\)"):
+    with pytest.raises(
+        TypeError, match=r"x must be floating point, got torch.int64; convert it with x.float\(\)"
+    ):
         aggregate(sets, torch.zeros(5, 2, dtype=torch.long))
     with pytest.raises(ValueError, match=r"x must have shape \[N, F\], got \[5\]"):
         aggregate(sets, torch.zeros(5))
@@ -343,11 +388,20 @@ def test_cuda_matches_cpu(extensions):
     edge_index = random_graph(num_nodes, 2000, 5)
     edge_weight = torch.rand(edge_index.size(1), generator=torch.Generator().manual_seed(5))
     pairs = random_pairs(num_nodes, 500, 5)
-    cpu = common_neighbors(edge_index, pairs, num_nodes=num_nodes, edge_weight=edge_weight, return_differences=True)
-    gpu = common_neighbors(edge_index.cuda(), pairs.cuda(), num_nodes=num_nodes, edge_weight=edge_weight.cuda(),
-                           return_differences=True)
+    cpu = common_neighbors(
+        edge_index, pairs, num_nodes=num_nodes, edge_weight=edge_weight, return_differences=True
+    )
+    gpu = common_neighbors(
+        edge_index.cuda(),
+        pairs.cuda(),
+        num_nodes=num_nodes,
+        edge_weight=edge_weight.cuda(),
+        return_differences=True,
+    )
     for a, b in zip(cpu, gpu, strict=True):
         assert torch.equal(a.rowptr, b.rowptr.cpu()) and torch.equal(a.col, b.col.cpu())
         torch.testing.assert_close(a.value, b.value.cpu())
     x = torch.randn(num_nodes, 8)
-    torch.testing.assert_close(aggregate(cpu.common, x), aggregate(gpu.common, x.cuda()).cpu(), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(
+        aggregate(cpu.common, x), aggregate(gpu.common, x.cuda()).cpu(), rtol=1e-5, atol=1e-5
+    )
