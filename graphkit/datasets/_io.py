@@ -24,6 +24,7 @@ import json
 import pickle
 import zipfile
 from collections.abc import Callable, Iterable
+from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +209,18 @@ def read_sparse_npz(path: str | Path) -> sp.csr_matrix:
                          f"the file may be truncated or corrupt — download it again") from exc
     mat.sum_duplicates()
     return mat
+
+
+def check_counts(dataset: str, got, expected, *, source: str = "the raw files") -> None:
+    """Raise ``ValueError`` when any published count (a dataclass or mapping; ``None`` = unchecked)
+    differs from what was loaded; the message lists every mismatch."""
+    got = asdict(got) if is_dataclass(got) else dict(got)
+    expected = asdict(expected) if is_dataclass(expected) else dict(expected)
+    wrong = {k: (v, got[k]) for k, v in expected.items() if v is not None and got[k] != v}
+    if wrong:
+        detail = ", ".join(f"{k}: expected {e}, got {g}" for k, (e, g) in wrong.items())
+        raise ValueError(f"data set {dataset!r}: {source} do not match the published counts ({detail}); "
+                         f"they are corrupt, truncated or not the originals — download them again.")
 
 
 def require(paths: Iterable[Path], *, dataset: str, how: str) -> None:

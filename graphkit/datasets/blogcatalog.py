@@ -35,7 +35,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from graphkit.datasets._io import cached, require
+from graphkit.datasets._io import cached, check_counts, require
 from graphkit.datasets.registry import register
 
 __all__ = ["PUBLISHED", "load_blogcatalog", "read_blogcatalog"]
@@ -103,11 +103,7 @@ def load_blogcatalog(root: str | Path, *, expected: dict | None | bool = None) -
         want = PUBLISHED if expected is None or expected is True else expected
         got = {"num_nodes": data.num_nodes, "num_edges": data.edge_index.size(1),
                "num_labels": data.y.size(1), "num_label_pairs": int(data.y.sum())}
-        wrong = {k: (v, got[k]) for k, v in want.items() if got[k] != v}
-        if wrong:
-            detail = ", ".join(f"{k}: expected {e}, got {g}" for k, (e, g) in wrong.items())
-            raise ValueError(f"data set 'blogcatalog': {path} does not match the published counts ({detail}); "
-                             f"it is corrupt or not the original file — download it again.")
+        check_counts("blogcatalog", got, want, source=str(path))
     return data
 
 

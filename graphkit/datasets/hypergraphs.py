@@ -35,7 +35,7 @@ on for graph data sets (2-node edge hyperedges plus 1-hop neighbourhoods).
 from __future__ import annotations
 
 import itertools
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +45,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from graphkit._validation import check_edge_index
-from graphkit.datasets._io import cached, require, safe_pickle_load
+from graphkit.datasets._io import cached, check_counts, require, safe_pickle_load
 from graphkit.datasets.node_splits import csr_parts, dense_from_parts
 from graphkit.datasets.registry import register
 from graphkit.datasets.splits import undirected_edges
@@ -206,11 +206,7 @@ def load_hypergraph(root: str | Path, name: str, *, split: int = 1,
             num_classes=int(data.y.max()) + 1 if num_nodes else 0,
             num_train=int(index["train"].numel()), num_test=int(index["test"].numel()),
         )
-        wrong = {k: (v, getattr(got, k)) for k, v in asdict(want).items() if v is not None and getattr(got, k) != v}
-        if wrong:
-            detail = ", ".join(f"{k}: expected {e}, got {g}" for k, (e, g) in wrong.items())
-            raise ValueError(f"data set {name!r}: the files in {folder} do not match the published counts "
-                             f"({detail}); they are corrupt or not the originals — download them again.")
+        check_counts(name, got, want, source=f"the files in {folder}")
     return data
 
 

@@ -32,7 +32,7 @@ raises ``ValueError``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +41,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from graphkit.datasets._io import cached, require, safe_np_load
+from graphkit.datasets._io import cached, check_counts, require, safe_np_load
 from graphkit.datasets.node_splits import csr_parts, dense_from_parts, per_class_split
 from graphkit.datasets.registry import register
 
@@ -128,14 +128,6 @@ def read_graphdata_npz(path: str | Path) -> dict[str, Tensor]:
     return {**csr_parts(x), "edge_index": edge_index, "y": torch.from_numpy(labels.astype(np.int64))}
 
 
-def _check_counts(name: str, got: GraphCounts, expected: GraphCounts) -> None:
-    wrong = {k: (v, getattr(got, k)) for k, v in asdict(expected).items() if getattr(got, k) != v}
-    if wrong:
-        detail = ", ".join(f"{k}: expected {e}, got {g}" for k, (e, g) in wrong.items())
-        raise ValueError(f"data set {name!r}: the raw file does not match the published counts ({detail}). "
-                         f"It is corrupt, truncated or not the original; download it again.")
-
-
 def load_npz_graph(
     root: str | Path,
     name: str,
@@ -172,7 +164,8 @@ def load_npz_graph(
     if expected is not False:
         got = GraphCounts(x.size(0), data.edge_index.size(1), x.size(1),
                           int(y.max()) + 1 if y.numel() else 0)
-        _check_counts(name, got, PUBLISHED[name] if expected is None or expected is True else expected)
+        check_counts(name, got, PUBLISHED[name] if expected is None or expected is True else expected,
+                     source="the raw file")
     data.train_mask, data.val_mask, data.test_mask = per_class_split(
         y, train_per_class, val_per_class=val_per_class, seed=seed)
     return data

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import itertools
 import urllib.request
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +48,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from graphkit.datasets._io import cached, require, safe_pickle_load
+from graphkit.datasets._io import cached, check_counts, require, safe_pickle_load
 from graphkit.datasets.node_splits import csr_parts, dense_from_parts, per_class_split
 from graphkit.datasets.registry import register
 
@@ -244,11 +244,7 @@ def _check_counts(name: str, data: Data, num_classes: int, expected: PlanetoidCo
         num_val=int(data.val_mask.sum()),
         num_test=int(data.test_mask.sum()),
     )
-    wrong = {k: (v, getattr(got, k)) for k, v in asdict(expected).items() if getattr(got, k) != v}
-    if wrong:
-        detail = ", ".join(f"{k}: expected {e}, got {g}" for k, (e, g) in wrong.items())
-        raise ValueError(f"data set {name!r}: the raw files do not match the published counts ({detail}). "
-                         f"The files are corrupt, truncated or not the original ones; download them again.")
+    check_counts(name, got, expected)
 
 
 def load_planetoid(
