@@ -94,10 +94,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def run_once(task: str, spec, data, cfg: dict, seed: int, device: torch.device, progress: bool):
+def run_once(spec, data, cfg: dict, seed: int, device: torch.device, progress: bool):
     """One seeded run of ``spec`` on ``data``; returns a RunResult with peak memory set."""
     seed_everything(seed)
-    if task == "node":
+    if spec.fit is not None:  # the method owns its training procedure
+        with PeakMemory(device) as mem:
+            result = spec.fit(data, cfg, seed=seed, device=device, progress=progress)
+    elif spec.task == "node":
         info = GraphInfo(data.num_nodes, data.num_features, int(data.y.max()) + 1 if data.y.dim() == 1
                          else data.y.size(1), multilabel=data.y.dim() == 2)
         model = spec.build(info, cfg)
@@ -119,17 +122,12 @@ def run_once(task: str, spec, data, cfg: dict, seed: int, device: torch.device, 
     return result
 
 
-# which data-set tasks each model task can run on (link models split node data sets' edges)
-COMPATIBLE = {"node": ("node", "multilabel"), "link": ("link", "node", "multilabel", "graph")}
-
-
-def check_compatible(task: str, model: str, dspec) -> None:
+def check_compatible(spec, dspec) -> None:
     """Refuse a (model, data set) pair before anything is loaded."""
-    if dspec.task not in COMPATIBLE[task]:
-        valid = ", ".join(n for t in COMPATIBLE[task] for n in datasets.names(t))
-        kind = "a labelled node" if task == "node" else "a link-prediction or graph"
-        raise SystemExit(f"error: model {model!r} needs {kind} data set; {dspec.name!r} is a "
-                         f"{dspec.task!r} data set. Valid data sets: {valid}")
+    if dspec.task not in spec.dataset_tasks:
+        valid = ", ".join(n for t in spec.dataset_tasks for n in datasets.names(t))
+        raise SystemExit(f"error: model {spec.name!r} runs on {'/'.join(spec.dataset_tasks)} data sets; "
+                         f"{dspec.name!r} is a {dspec.task!r} data set. Valid data sets: {valid}")
 
 
 def format_table(model: str, dataset: str, records: list[dict]) -> str:
@@ -163,7 +161,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     elif args.quick:
         cfg["epochs"] = min(cfg["epochs"], QUICK_EPOCHS)
     runs = args.runs or (1 if args.quick else cfg.get("runs", 1))
-    check_compatible(spec.task, spec.name, dspec)
+    check_compatible(spec, dspec)
     data = datasets.load(dspec.name, root=args.data_root)
     cfg = apply_protocol(cfg, data)
 
@@ -172,7 +170,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     out.parent.mkdir(parents=True, exist_ok=True)
     for r in range(runs):
         seed = args.seed + r
-        result = run_once(spec.task, spec, data, cfg, seed, device, progress=not args.quiet)
+        result = run_once(spec, data, cfg, seed, device, progress=not args.quiet)
         record = {"model": spec.name, "dataset": dspec.name, "seed": seed, "config": cfg,
                   "config_source": source, "metrics": result.metrics, "time": result.time,
                   "peak_memory_mb": result.peak_memory_mb, "best_epoch": result.best_epoch,

@@ -3,8 +3,12 @@
 A builder receives a :class:`GraphInfo` (sizes of the loaded data) and the
 merged config dict and returns an ``nn.Module`` that follows its task's
 interface (see :mod:`graphkit.train.node_classification` and
-:mod:`graphkit.train.link_prediction`). A new paper is a new model file plus
-one :func:`register_model` entry here.
+:mod:`graphkit.train.link_prediction`). A method whose training procedure is
+part of the method (NCNC's target-link removal, distillation stages, FastRP's
+fit-then-evaluate) registers a ``fit`` procedure instead, which the runner calls
+in place of the task's generic loop:
+``fit(data, cfg, *, seed, device, progress) -> RunResult``. A new paper is a
+new model file plus one :func:`register_model` entry here.
 """
 
 from __future__ import annotations
@@ -18,7 +22,10 @@ from torch import nn
 from graphkit.models.baselines import GCN, MLP, SAGE
 from graphkit.models.gae import GAE
 
-TASKS = ("node", "link")
+TASKS = ("node", "link", "embedding", "hyper", "hetero")
+# data-set tasks each model task runs on by default (link models split node data sets' edges)
+DEFAULT_ACCEPTS = {"node": ("node", "multilabel"), "link": ("link", "node", "multilabel", "graph"),
+                   "embedding": ("node", "multilabel"), "hyper": ("hyper",), "hetero": ("hetero",)}
 
 
 @dataclass(frozen=True)
@@ -33,22 +40,41 @@ class GraphInfo:
 class ModelSpec:
     name: str
     task: str
-    build: Callable[[GraphInfo, dict], nn.Module]
+    build: Callable[[GraphInfo, dict], nn.Module] | None
     description: str
+    fit: Callable | None = None
+    accepts: tuple[str, ...] = ()
+
+    @property
+    def dataset_tasks(self) -> tuple[str, ...]:
+        """The data-set tasks this model runs on."""
+        return self.accepts or DEFAULT_ACCEPTS[self.task]
 
 
 _MODELS: dict[str, ModelSpec] = {}
 
 
-def register_model(name: str, *, task: str, description: str):
-    """Decorator registering ``build(info, config) -> nn.Module`` under ``name``."""
+def register_model(name: str, *, task: str, description: str, fit: Callable | None = None,
+                   accepts: tuple[str, ...] = ()):
+    """Decorator registering ``build(info, config) -> nn.Module`` under ``name``.
+
+    Args:
+        task: the model's task; ``'node'`` and ``'link'`` have generic loops, the
+            others need ``fit``.
+        fit: optional method-specific procedure
+            ``fit(data, cfg, *, seed, device, progress) -> RunResult`` that the
+            runner calls instead of the generic loop.
+        accepts: data-set tasks the model runs on (default: by ``task``).
+    """
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+    if fit is None and task not in ("node", "link"):
+        raise ValueError(f"a {task!r} model needs a fit procedure: there is no generic {task} loop")
 
     def wrap(build):
         if name in _MODELS:
             raise ValueError(f"model {name!r} is registered twice")
-        _MODELS[name] = ModelSpec(name, task, build, description)
+        _MODELS[name] = ModelSpec(name, task, build, description, fit=fit, accepts=tuple(accepts))
         return build
 
     return wrap

@@ -43,7 +43,7 @@ def test_appends_and_link_model_on_node_dataset(tmp_path):
 @pytest.mark.parametrize("argv, match", [
     (["--model", "nope"], "unknown model 'nope'.*Valid names"),
     (["--dataset", "nope"], "unknown data set 'nope'.*Valid names"),
-    (["--model", "gcn", "--dataset", "powerlaw"], "needs a labelled node data set"),
+    (["--model", "gcn", "--dataset", "powerlaw"], "runs on node/multilabel data sets.*Valid data sets: .*cora"),
     (["--device", "tpu9"], "unknown device"),
 ])
 def test_bad_names_are_errors(argv, match, tmp_path):

@@ -27,3 +27,21 @@ def test_node_baseline_needs_features_and_registration_errors():
         register_model("gcn", task="node", description="dup")(lambda info, cfg: None)
     with pytest.raises(ValueError, match="task must be one of"):
         register_model("x", task="graph", description="")
+
+
+def test_fit_procedure_and_accepts():
+    from graphkit.models.registry import _MODELS
+
+    def fit(data, cfg, *, seed, device, progress):
+        return None
+
+    try:
+        register_model("demo-embed", task="embedding", description="demo", fit=fit,
+                       accepts=("multilabel",))(None)
+        spec = get_model("demo-embed")
+        assert spec.fit is fit and spec.dataset_tasks == ("multilabel",)
+        assert get_model("gcn").dataset_tasks == ("node", "multilabel")
+    finally:
+        _MODELS.pop("demo-embed", None)
+    with pytest.raises(ValueError, match="needs a fit procedure"):
+        register_model("demo-hyper", task="hyper", description="demo")
