@@ -1,0 +1,165 @@
+#!/usr/bin/env python
+"""Inference time of distilled MLP students vs their (hyper)graph teachers, side by side in one process.
+
+    python benchmarks/inference_speed.py [--reps 7] [--quick] [--data-root DIR] [--out FILE.md]
+
+For every case the student (an MLP that reads only node features) and its
+teacher (HGNN on hypergraphs, GraphSAGE / the VQGraph tokenizer on graphs) run
+on the same nodes, same device, in the same run; reported times are the median
+of ``--reps`` repetitions after one warm-up, and the ratio teacher / student.
+
+* **full graph** — logits for every node (teacher: full propagation);
+* **10 nodes** — GLNN's latency protocol: 10 random nodes; the teacher needs their
+  2-hop neighbourhood (extracted inside the timed region: k-hop subgraph on
+  graphs, vertex→hyperedge→vertex twice on hypergraphs), the student only
+  their 10 feature rows.
+
+Cases: a synthetic hypergraph with 55,000 vertices (LightHGNN's "5.5w" claim),
+a synthetic graph with 100,000 nodes, and the real data sets when their files
+are present (cocitation-cora, cora, amazon-computers). Weights are untrained:
+inference time does not depend on their values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch_geometric.utils import k_hop_subgraph
+
+from graphkit import datasets
+from graphkit.models.baselines import MLP, SAGE
+from graphkit.models.lighthgnn import HGNN, LightHGNN, prepare_hypergraph, restrict_hypergraph
+from graphkit.models.vqgraph import VQGraph, VQGraphTokenizer
+
+
+def median_time(fn, reps: int) -> float:
+    with torch.no_grad():
+        fn()  # warm-up
+        times = []
+        for _ in range(reps):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def synthetic_hypergraph(n=55_000, m=55_000, f=100, c=10, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    sizes = torch.randint(2, 11, (m,), generator=g)
+    members = torch.randint(0, n, (int(sizes.sum()),), generator=g)
+    edges = torch.repeat_interleave(torch.arange(m), sizes)
+    key = torch.unique(edges * n + members)
+    from torch_geometric.data import Data
+    d = Data(x=torch.randn(n, f, generator=g), y=torch.randint(0, c, (n,), generator=g),
+             hyperedge_index=torch.stack([key % n, key // n]), num_nodes=n)
+    d.num_hyperedges = m
+    return d
+
+
+def synthetic_graph(n=100_000, avg_degree=10, f=100, c=10, seed=0):
+    from torch_geometric.data import Data
+    from torch_geometric.utils import to_undirected
+    g = torch.Generator().manual_seed(seed)
+    ei = torch.randint(0, n, (2, n * avg_degree // 2), generator=g)
+    ei = to_undirected(ei[:, ei[0] != ei[1]], num_nodes=n)
+    return Data(x=torch.randn(n, f, generator=g), y=torch.randint(0, c, (n,), generator=g), edge_index=ei,
+                num_nodes=n)
+
+
+def _show(*row):
+    data, pair, what, t, s = row
+    print(f"# {data} | {pair} | {what}: teacher {1e3 * t:.2f} ms, student {1e3 * s:.3f} ms, {t / s:.1f}x",
+          file=sys.stderr, flush=True)
+    return row
+
+
+def hyper_khop(d, nodes, hops=2):
+    keep = torch.zeros(d.num_nodes, dtype=torch.bool)
+    keep[nodes] = True
+    v, e = d.hyperedge_index
+    for _ in range(hops):
+        touched = torch.zeros(d.num_hyperedges, dtype=torch.bool)
+        touched[e[keep[v]]] = True
+        keep[v[touched[e]]] = True
+    return keep
+
+
+def hyper_cases(name, d, reps, nodes):
+    d = prepare_hypergraph(d, train_per_class=0, val_per_class=0) if not hasattr(d, "val_mask") else d
+    f, c = d.x.size(1), int(d.y.max()) + 1
+    teacher, student = HGNN(f, 32, c).eval(), LightHGNN(f, 128, c).eval()
+
+    def teacher_10():
+        keep = hyper_khop(d, nodes)
+        sub = restrict_hypergraph(d, keep)
+        return teacher(sub.x, sub.hyperedge_index, sub.num_hyperedges)
+
+    rows = [_show(name, "LightHGNN vs HGNN", "full graph",
+             median_time(lambda: teacher(d.x, d.hyperedge_index, d.num_hyperedges), reps),
+             median_time(lambda: student(d.x), reps)),
+            _show(name, "LightHGNN vs HGNN", "10 nodes", median_time(teacher_10, reps),
+                  median_time(lambda: student(d.x[nodes]), reps))]
+    return rows
+
+
+def graph_cases(name, d, reps, nodes):
+    f, c = d.x.size(1), int(d.y.max()) + 1
+    sage, glnn = SAGE(f, 128, c).eval(), MLP(f, 128, c).eval()
+    tok, vq = VQGraphTokenizer(f, 128, c, num_codes=2048).eval(), VQGraph(f, 128, c).eval()
+    rows = []
+    for label, teacher, student in (("GLNN vs SAGE", sage, glnn), ("VQGraph vs VQ tokenizer", tok, vq)):
+        def teacher_10(teacher=teacher):
+            subset, ei, _, _ = k_hop_subgraph(nodes, 2, d.edge_index, relabel_nodes=True, num_nodes=d.num_nodes)
+            return teacher(d.x[subset], ei)
+
+        rows.append(_show(name, label, "full graph", median_time(lambda t=teacher: t(d.x, d.edge_index), reps),
+                          median_time(lambda s=student: s(d.x), reps)))
+        rows.append(_show(name, label, "10 nodes", median_time(teacher_10, reps),
+                          median_time(lambda s=student: s(d.x[nodes]), reps)))
+    return rows
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--reps", type=int, default=7)
+    p.add_argument("--quick", action="store_true", help="small synthetic sizes, 3 reps (smoke test)")
+    p.add_argument("--data-root", default=None)
+    p.add_argument("--out", default=None, help="write the markdown table here as well")
+    args = p.parse_args(argv)
+    reps = 3 if args.quick else args.reps
+    scale = 0.02 if args.quick else 1.0
+    gen = torch.Generator().manual_seed(0)
+    rows = []
+    hg = synthetic_hypergraph(n=int(55_000 * scale), m=int(55_000 * scale))
+    rows += hyper_cases(f"synthetic hypergraph ({hg.num_nodes:,} vertices)", hg, reps,
+                        torch.randperm(hg.num_nodes, generator=gen)[:10])
+    gr = synthetic_graph(n=int(100_000 * scale))
+    rows += graph_cases(f"synthetic graph ({gr.num_nodes:,} nodes)", gr, reps,
+                        torch.randperm(gr.num_nodes, generator=gen)[:10])
+    if not args.quick:
+        for name, kind in (("cocitation-cora", "hyper"), ("cora", "graph"), ("amazon-computers", "graph")):
+            try:
+                d = datasets.load(name, root=args.data_root)
+            except (FileNotFoundError, ValueError) as exc:
+                print(f"skipping {name}: {exc}", file=sys.stderr)
+                continue
+            nodes = torch.randperm(d.num_nodes, generator=gen)[:10]
+            rows += hyper_cases(name, d, reps, nodes) if kind == "hyper" else graph_cases(name, d, reps, nodes)
+    lines = [f"CPU threads: {torch.get_num_threads()}, torch {torch.__version__}, median of {reps} reps after warm-up",
+             "", "| data | student vs teacher | nodes | teacher ms | student ms | speed-up |", "|---|---|---|---|---|---|"]
+    for data, pair, what, t, s in rows:
+        lines.append(f"| {data} | {pair} | {what} | {1e3 * t:.2f} | {1e3 * s:.3f} | {t / s:.1f}× |")
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    return rows
+
+
+if __name__ == "__main__":
+    main()

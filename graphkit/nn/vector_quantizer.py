@@ -1,0 +1,99 @@
+r"""Vector quantisation with an EMA-updated codebook (VQ-VAE, van den Oord et al. 2017; as VQGraph uses it).
+
+Given inputs :math:`h_v \in \mathbb R^d` and a codebook :math:`E \in \mathbb R^{M\times d}`:
+
+* assignment :math:`k(v) = \arg\max_m \cos(h_v, e_m)` (``distance='cosine'``,
+  VQGraph's setting) or :math:`\arg\min_m \|h_v - e_m\|_2` (``'l2'``);
+* quantised output :math:`q_v = e_{k(v)}` passed on with the straight-through
+  estimator :math:`h_v + \mathrm{sg}(q_v - h_v)`;
+* commitment loss :math:`\beta\,\|h_v - \mathrm{sg}(q_v)\|^2` (β = 0.25);
+* codebook update (training only): exponential moving averages of the
+  assignment counts :math:`N_m` and the sums of assigned inputs :math:`S_m`
+  with decay γ (0.8), Laplace-smoothed, :math:`e_m = S_m / N_m`. With cosine
+  distance inputs and codes are L2-normalised.
+
+Memory: the ``[B, M]`` similarity of a batch — chunk large inputs.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = ["VectorQuantizer"]
+
+
+class VectorQuantizer(nn.Module):
+    """Codebook of ``num_codes`` vectors of size ``dim`` with EMA updates.
+
+    Args:
+        num_codes: codebook size ``M``.
+        dim: code dimension ``d``.
+        decay: EMA decay γ (VQGraph: 0.8).
+        commitment_weight: β (0.25).
+        distance: ``'cosine'`` or ``'l2'``.
+        eps: Laplace smoothing of the counts.
+        seed: initialisation of the codebook (standard normal, seeded).
+
+    Shapes:
+        ``forward(h [B, d]) -> (quantized [B, d], codes [B], commitment_loss [])``.
+    """
+
+    def __init__(self, num_codes: int, dim: int, *, decay: float = 0.8, commitment_weight: float = 0.25,
+                 distance: str = "cosine", eps: float = 1e-5, seed: int = 0):
+        super().__init__()
+        if num_codes < 1 or dim < 1:
+            raise ValueError(f"num_codes and dim must be positive, got {num_codes}, {dim}")
+        if not 0 <= decay < 1:
+            raise ValueError(f"decay must be in [0, 1), got {decay}")
+        if distance not in ("cosine", "l2"):
+            raise ValueError(f"distance must be 'cosine' or 'l2', got {distance!r}")
+        self.num_codes, self.dim, self.decay = num_codes, dim, decay
+        self.commitment_weight, self.distance, self.eps, self.seed = commitment_weight, distance, eps, seed
+        self.register_buffer("codebook", torch.empty(num_codes, dim))
+        self.register_buffer("ema_count", torch.empty(num_codes))
+        self.register_buffer("ema_sum", torch.empty(num_codes, dim))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        g = torch.Generator().manual_seed(self.seed)
+        init = torch.randn(self.num_codes, self.dim, generator=g)
+        if self.distance == "cosine":
+            init = F.normalize(init, dim=-1)
+        self.codebook.copy_(init)
+        self.ema_count.fill_(1.0)
+        self.ema_sum.copy_(init)
+
+    def similarity(self, h: Tensor) -> Tensor:
+        """``[B, M]`` scores, larger = closer: cosine similarity or negative L2 distance."""
+        if self.distance == "cosine":
+            return F.normalize(h, dim=-1) @ F.normalize(self.codebook, dim=-1).t()
+        return -torch.cdist(h, self.codebook)
+
+    def forward(self, h: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        if h.dim() != 2 or h.size(1) != self.dim:
+            raise ValueError(f"VectorQuantizer expects [B, {self.dim}] inputs, got {list(h.shape)}")
+        x = F.normalize(h, dim=-1) if self.distance == "cosine" else h
+        codes = self.similarity(h).argmax(-1)
+        quantized = self.codebook[codes]
+        commit = self.commitment_weight * F.mse_loss(x, quantized.detach())
+        if self.training:
+            self._ema_update(x.detach(), codes)
+        out = x + (quantized - x).detach()  # straight-through
+        return out, codes, commit
+
+    @torch.no_grad()
+    def _ema_update(self, x: Tensor, codes: Tensor) -> None:
+        onehot_count = torch.bincount(codes, minlength=self.num_codes).to(x.dtype)
+        sums = torch.zeros_like(self.ema_sum).index_add_(0, codes, x)
+        self.ema_count.mul_(self.decay).add_(onehot_count, alpha=1 - self.decay)
+        self.ema_sum.mul_(self.decay).add_(sums, alpha=1 - self.decay)
+        n = self.ema_count.sum()
+        count = (self.ema_count + self.eps) / (n + self.num_codes * self.eps) * n
+        book = self.ema_sum / count.unsqueeze(1)
+        self.codebook.copy_(F.normalize(book, dim=-1) if self.distance == "cosine" else book)
+
+    def extra_repr(self) -> str:
+        return (f"num_codes={self.num_codes}, dim={self.dim}, decay={self.decay}, "
+                f"commitment_weight={self.commitment_weight}, distance={self.distance!r}")
