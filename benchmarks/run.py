@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     cfg, source = load_config(spec.name, dspec.name)
     if args.epochs is not None:
         cfg["epochs"] = args.epochs
-    elif args.quick:
+    elif args.quick and "epochs" in cfg:  # embedding methods (FastRP) have no epochs
         cfg["epochs"] = min(cfg["epochs"], QUICK_EPOCHS)
     runs = args.runs or (1 if args.quick else cfg.get("runs", 1))
     check_compatible(spec, dspec)

@@ -40,6 +40,25 @@ def test_appends_and_link_model_on_node_dataset(tmp_path):
     assert len(lines) == 2 and set(lines[0]["metrics"]) == {"valid_hits@100", "test_hits@100"}
 
 
+def test_embedding_model_embeds_then_evaluates(tmp_path, capsys):
+    out = tmp_path / "r.jsonl"
+    run.main(["--model", "fastrp", "--dataset", "csbm", "--runs", "2", "--quick", "--out", str(out), "--quiet"])
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(lines) == 2 and [rec["seed"] for rec in lines] == [0, 1]
+    for rec in lines:
+        assert KEYS <= set(rec) and rec["model"] == "fastrp" and set(rec["time"]) == {"train_s", "epoch_s", "inference_s"}
+        assert rec["time"]["train_s"] > 0 and rec["time"]["train_s"] == rec["time"]["epoch_s"]
+        assert rec["time"]["inference_s"] > 0 and rec["peak_memory_mb"] > 0 and "epochs" not in rec["config"]
+        ratios = rec["config"]["train_ratios"]
+        assert set(rec["metrics"]) == {f"test_{m}@{r:g}" for r in ratios for m in ("accuracy", "micro_f1", "macro_f1")}
+        assert all(0.5 < v <= 1 for v in rec["metrics"].values())  # csbm's graph is informative
+    assert lines[0]["metrics"] != lines[1]["metrics"]  # the seed drives the projection and the splits
+    table = capsys.readouterr().out
+    assert "fastrp on csbm: 2 run(s)" in table and "test_micro_f1@0.1" in table
+    with pytest.raises(SystemExit, match="fastrp' runs on node/multilabel data sets"):
+        run.main(["--model", "fastrp", "--dataset", "powerlaw", "--out", str(out), "--quiet"])
+
+
 @pytest.mark.parametrize("argv, match", [
     (["--model", "nope"], "unknown model 'nope'.*Valid names"),
     (["--dataset", "nope"], "unknown data set 'nope'.*Valid names"),
