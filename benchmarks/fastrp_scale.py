@@ -112,7 +112,7 @@ def worker(args) -> None:
             return scipy_fastrp(A, args.dim, args.seed)
     else:
         model = fastrp.FastRP(args.dim, iteration_weights=WEIGHTS, normalization_strength=BETA, seed=args.seed,
-                              reorder=opts.get("reorder", "none"),
+                              reorder=opts.get("reorder"),
                               dtype=torch.float64 if opts.get("float64") else torch.float32)
 
         def run():

@@ -27,7 +27,7 @@ def toy(n=240, d=12, labels=5, seed=0, rate=1.0):
 @pytest.mark.parametrize("penalize, solver", [(False, "lbfgs"), (True, "liblinear")])
 def test_matches_sklearn_logistic_regression(C, penalize, solver):
     x, y = toy()
-    ours = LogisticRegressionOvR(C, penalize_intercept=penalize, tol=1e-8, max_iter=5000).fit(
+    ours = LogisticRegressionOvR(C, penalize_intercept=penalize, tol=1e-8, max_iter=5000, dtype=torch.float64).fit(
         torch.tensor(x), torch.tensor(y))
     for label in range(y.shape[1]):
         ref = LogisticRegression(C=C, solver=solver, tol=1e-10, max_iter=100000).fit(x, y[:, label])
@@ -41,13 +41,18 @@ def test_matches_sklearn_logistic_regression(C, penalize, solver):
     assert fast.n_iter_ < ours.n_iter_
 
 
-def test_float32_inputs_and_warm_start():
+def test_float32_products_rotation_and_warm_start():
     x, y = toy(seed=1)
-    ref = LogisticRegressionOvR(0.5, tol=1e-9, max_iter=5000).fit(torch.tensor(x), torch.tensor(y))
-    f32 = LogisticRegressionOvR(0.5, dtype=torch.float32).fit(torch.tensor(x).float(), torch.tensor(y))
-    assert f32.coef_.dtype == torch.float32
-    assert torch.allclose(f32.coef_.double(), ref.coef_, atol=2e-3)
-    warm = LogisticRegressionOvR(0.5, tol=1e-6).fit(torch.tensor(x), torch.tensor(y), init=(ref.coef_, ref.intercept_))
+    ref = LogisticRegressionOvR(0.5, tol=1e-9, max_iter=5000, dtype=torch.float64).fit(torch.tensor(x), torch.tensor(y))
+    f32 = LogisticRegressionOvR(0.5).fit(torch.tensor(x).float(), torch.tensor(y))  # float32 products (default)
+    assert f32.coef_.dtype == torch.float64  # parameters are float64 either way
+    assert torch.allclose(f32.coef_, ref.coef_, atol=2e-3)
+    # without the internal rotation (features not decorrelated) the optimum is the same
+    plain = LogisticRegressionOvR(0.5, tol=1e-9, max_iter=5000, dtype=torch.float64, rotate=False).fit(
+        torch.tensor(x), torch.tensor(y))
+    assert torch.allclose(plain.coef_, ref.coef_, atol=1e-6)
+    warm = LogisticRegressionOvR(0.5, tol=1e-6, dtype=torch.float64).fit(
+        torch.tensor(x), torch.tensor(y), init=(ref.coef_, ref.intercept_))
     assert warm.n_iter_ <= 2 and torch.allclose(warm.coef_, ref.coef_, atol=1e-5)
 
 
