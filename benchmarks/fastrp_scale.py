@@ -86,9 +86,14 @@ def scipy_fastrp(A, dim: int, seed: int):
         norm = np.linalg.norm(Uk, axis=1, keepdims=True)
         norm[norm == 0] = 1
         E += Uk / norm * np.float32(wk)
-    std = E.std(axis=0)
+    # column statistics accumulated in float64: numpy sums float32 along axis 0 row by row,
+    # which costs ~1e-4 of accuracy over 10^6 rows (scikit-learn's scale, as the reference, is float64)
+    mean = E.mean(axis=0, dtype=np.float64)
+    std = E.std(axis=0, dtype=np.float64)
     std[std == 0] = 1
-    return (E - E.mean(axis=0)) / std
+    E -= mean.astype(np.float32)
+    E /= std.astype(np.float32)
+    return E
 
 
 def worker(args) -> None:
@@ -111,11 +116,10 @@ def worker(args) -> None:
         def run():
             return scipy_fastrp(A, args.dim, args.seed)
     else:
-        model = fastrp.FastRP(args.dim, iteration_weights=WEIGHTS, normalization_strength=BETA, seed=args.seed,
-                              reorder=opts.get("reorder"),
-                              dtype=torch.float64 if opts.get("float64") else torch.float32)
-
-        def run():
+        def run():  # a fresh estimator each time: the previous embedding is not kept alive
+            model = fastrp.FastRP(args.dim, iteration_weights=WEIGHTS, normalization_strength=BETA,
+                                  seed=args.seed, reorder=opts.get("reorder"),
+                                  dtype=torch.float64 if opts.get("float64") else torch.float32)
             return model.fit(A).embedding_
     times, peaks, loads = [], [], []
     emb = run()  # warm-up

@@ -413,8 +413,8 @@ class _SparseTerm:
 class _ColumnStats:
     """Column means and population standard deviations, accumulated block by block.
 
-    Sums of shifted values (the first row seen) in float64, so large means do not
-    cancel the variance.
+    Sums of values shifted by the first row seen (so large means do not cancel the
+    variance), per block in the block's dtype, across blocks in float64.
     """
 
     def __init__(self):
@@ -428,9 +428,11 @@ class _ColumnStats:
             self.shift = block[0].clone()
             self.s1 = torch.zeros(block.size(1), dtype=torch.float64, device=block.device)
             self.s2 = torch.zeros_like(self.s1)
+        # block sums in the block's dtype (torch sums float32 pairwise), accumulated in float64;
+        # summing with dtype=float64 would convert every block first (measured: +0.9 s at 1M x 128)
         tmp = block - self.shift
-        self.s1 += tmp.sum(0, dtype=torch.float64)
-        self.s2 += tmp.mul_(tmp).sum(0, dtype=torch.float64)
+        self.s1 += tmp.sum(0).double()
+        self.s2 += tmp.mul_(tmp).sum(0).double()
         self.count += block.size(0)
 
     def affine(self, dtype: torch.dtype) -> tuple[Tensor, Tensor]:

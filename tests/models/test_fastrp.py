@@ -332,9 +332,9 @@ def test_cuda_matches_cpu():
 
 
 @pytest.mark.data
-@pytest.mark.slow  # ~3 min on 2 cores; the 10 %-ratio figure is still being tuned (issue 4)
 def test_blogcatalog_reference_quality(real_data_root):
-    """Reference settings on BlogCatalog: Micro-F1 at 10 % training >= 0.361 (reference 0.371 - 0.01)."""
+    """Reference settings and protocol on BlogCatalog, 10 % training, 10 splits: Micro/Macro-F1 within
+    0.01 of the reference notebook's 0.371 / 0.232."""
     from graphkit.datasets import load
     from graphkit.train.embedding_eval import evaluate_embedding
 
@@ -344,6 +344,25 @@ def test_blogcatalog_reference_quality(real_data_root):
     emb = FastRP(512, iteration_weights=(1, 1, 7.81, 45.28), normalization_strength=-0.628,
                  seed=0).fit_transform(data)
     assert emb.shape == (10312, 512) and torch.isfinite(emb).all()
-    scores = evaluate_embedding(emb, data.y, train_ratios=(0.1,), num_splits=10, C=0.1, seed=0)
+    scores = evaluate_embedding(emb, data.y, train_ratios=(0.1,), num_splits=10, C=0.1, penalize_intercept=True,
+                                seed=0)
     assert scores["micro_f1@0.1"] >= 0.361, scores
-    assert scores["macro_f1@0.1"] >= 0.20, scores
+    assert scores["macro_f1@0.1"] >= 0.222, scores
+
+
+@pytest.mark.data
+def test_blogcatalog_example_runs(real_data_root, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    if not (real_data_root / "BlogCatalog" / "blogcatalog.mat").exists():
+        pytest.skip("BlogCatalog/blogcatalog.mat not under GRAPHKIT_DATA")
+    path = Path(__file__).resolve().parents[2] / "examples" / "fastrp_blogcatalog.py"
+    spec = importlib.util.spec_from_file_location("fastrp_blogcatalog", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    scores, times = module.main(["--data-root", str(real_data_root), "--splits", "1", "--ratios", "0.5",
+                                 "--repeats", "1"])
+    out = capsys.readouterr().out
+    assert "embedding (10312, 512): median" in out and "50%" in out and "0.408 / 0.280" in out
+    assert 0.35 < scores["micro_f1@0.5"] < 0.5 and len(times) == 1
