@@ -33,12 +33,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Data
+from tqdm.auto import tqdm
 
+from graphkit import metrics
 from graphkit.models.registry import GraphInfo, register_model
 from graphkit.ops.hop_weighting import node_adaptive_hop_weighting
 from graphkit.ops.propagate import _check_num_hops
-from graphkit.train.node_classification import check_node_data, train_node_classifier
+from graphkit.train.early_stopping import EarlyStopping
+from graphkit.train.node_classification import check_node_data
 from graphkit.train.result import RunResult
+from graphkit.train.timing import Timer
 
 __all__ = ["DGMLP", "fit_dgmlp"]
 
@@ -144,23 +148,63 @@ def build_dgmlp(info: GraphInfo, cfg: dict) -> DGMLP:
 
 
 def fit_dgmlp(data: Data, cfg: dict, *, seed: int, device, progress: bool = False) -> RunResult:
-    """Precompute :math:`\\tilde X` once (timed as ``precompute_s``), then train the head with selection on validation."""
+    """Precompute :math:`\\tilde X` once (timed as ``precompute_s``), then train the head; select on validation.
+
+    The head is row-wise (dropout and linear layers act on each node alone; BatchNorm,
+    in the deep head, sees the training rows as its batch), so each epoch runs it on
+    the training rows only and evaluates it on the validation rows only: the loss and
+    the selection are those of the official full-matrix loop, but dropout draws
+    ``|train| x F`` instead of ``N x F`` random numbers (on Cora 140 rows instead of
+    2,708: an epoch drops from ~75 ms to a few ms on 2 cores). Test accuracy at the
+    epoch of best validation accuracy (first such epoch), as the official code.
+    """
     torch.manual_seed(seed)
     check_node_data(data)
+    if data.y.dim() != 1:
+        raise ValueError("DGMLP's procedure is for single-label node classification (y of shape [N])")
     device = torch.device(device)
     info = GraphInfo(data.num_nodes, data.num_features, int(data.y.max()) + 1)
-    model = build_dgmlp(info, cfg)
+    model = build_dgmlp(info, cfg).to(device)
+    timer = Timer(device)
     start = time.perf_counter()
     x_tilde = model.precompute(data.x.to(device), data.edge_index.to(device), num_nodes=data.num_nodes)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     precompute_s = time.perf_counter() - start
-    model._cached_x = x_tilde  # the loop's model(x, edge_index) then trains only the head
-    result = train_node_classifier(model, data, epochs=cfg["epochs"], lr=cfg["lr"],
-                                   weight_decay=cfg.get("weight_decay", 0.0), patience=cfg.get("patience"),
-                                   device=device, progress=progress)
-    result.time["precompute_s"] = precompute_s
-    return result
+    y = data.y.to(device)
+    rows = {s: getattr(data, f"{s}_mask").to(device).nonzero().view(-1) for s in ("train", "val", "test")}
+    x_train, y_train = x_tilde[rows["train"]], y[rows["train"]]
+    x_val, y_val = x_tilde[rows["val"]], y[rows["val"]]
+    opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg.get("weight_decay", 0.0))
+    epochs = cfg["epochs"]
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    stopper = EarlyStopping(cfg.get("patience"), mode="max")
+    history = []
+    bar = tqdm(range(epochs), desc="DGMLP", disable=not progress, leave=False, mininterval=0.5)
+    for epoch in bar:
+        with timer.epoch():
+            model.train()
+            opt.zero_grad()
+            loss = F.cross_entropy(model.head(x_train), y_train)
+            loss.backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            val = metrics.accuracy(model.head(x_val), y_val)
+        history.append({"epoch": epoch, "loss": loss.item(), "valid_accuracy": val})
+        bar.set_postfix(loss=f"{history[-1]['loss']:.4f}", val=f"{val:.4f}")
+        if stopper.step(val, model, epoch):
+            break
+    stopper.restore(model)
+    model.eval()
+    with torch.no_grad(), timer.inference():
+        logits = model.head(x_tilde)
+    result = {f"{key}_accuracy": metrics.accuracy(logits[rows[stage]], y[rows[stage]])
+              for stage, key in (("val", "valid"), ("test", "test"))}
+    time_summary = timer.summary()
+    time_summary["precompute_s"] = precompute_s
+    return RunResult(result, time_summary, stopper.best_epoch, len(history), history=history)
 
 
 register_model("dgmlp", task="node", fit=fit_dgmlp,

@@ -22,9 +22,9 @@ Everything is vectorised. The hops are *streamed*: because
 :math:`|s_{vk}| \le 2`, :math:`e^{s_{vk}} \in [e^{-2}, e^{2}]` and the softmax
 can be accumulated hop by hop without a running maximum
 (:math:`\tilde x = \sum_k e^{s_k} x^{(k)} / \sum_k e^{s_k}`), so memory stays
-:math:`O(N F)` (about five ``[N, F]`` buffers besides ``x``: ``[x, x^\infty]`` stacked
-for one batched dot-product pass per hop (two), the accumulator that becomes the
-output, the current hop and the next one) plus the
+:math:`O(N F)` (four ``[N, F]`` buffers besides ``x``: :math:`x^\infty` while it is
+reduced to one scalar per node, the accumulator that becomes the output, and two
+alternating hop buffers) plus the
 :math:`[N, K+1]` scores, instead of the :math:`O(K N F)` of materialising all hops.
 
 Degenerate inputs never give NaN: cosines use
@@ -143,6 +143,60 @@ def hop_scores(x: Tensor, hop: Tensor, x_inf: Tensor, *, eps: float = 1e-8,
     return _cosine(x, hop, norm_x, eps) * (1.0 - _cosine(x_inf, hop, norm_inf, eps))
 
 
+def _row_dots_with(x: Tensor):
+    """A function ``h -> [<x_v, h_v>]_v``; for sparse rows of ``x`` a gather over its non-zeros.
+
+    Bag-of-words features are mostly zeros (Cora: 1.3 %), so gathering ``h`` at the
+    non-zeros of ``x`` and summing per row is ~2.5x faster than a dense pass
+    (measured on Cora: 2.8 ms against 6.8 ms for a batched dot, 9 ms for ``vecdot``).
+    """
+    n, f = x.shape
+    nnz = int(torch.count_nonzero(x)) if x.numel() else 0
+    if x.numel() == 0 or nnz > 0.25 * x.numel():
+        return lambda h: torch.bmm(h.unsqueeze(1), x.unsqueeze(2)).view(n)
+    rows, cols = x.nonzero(as_tuple=True)
+    flat = rows * f + cols
+    values = x.reshape(-1)[flat]
+    offsets = torch.zeros(n + 1, dtype=torch.long, device=x.device)
+    torch.cumsum(torch.bincount(rows, minlength=n), 0, out=offsets[1:])
+    return lambda h: torch.segment_reduce(values * h.reshape(-1)[flat], "sum", offsets=offsets, initial=0)
+
+
+def _int32_csr(a_hat: CSR, x: Tensor) -> Tensor | None:
+    """``a_hat`` as an int32-indexed ``torch.sparse_csr`` for MKL on the CPU, else ``None``."""
+    n = a_hat.num_rows
+    if x.device.type != "cpu" or max(a_hat.nnz, n) >= 2**31:
+        return None
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return torch.sparse_csr_tensor(a_hat.rowptr.int(), a_hat.col.int(), a_hat.value.to(x.dtype), (n, n),
+                                       check_invariants=False)
+
+
+def _hops_into_buffers(a_hat: CSR, adj32: Tensor | None, x: Tensor, num_hops: int):
+    """``x, A x, ..., A^K x`` like :func:`graphkit.ops.iter_hops`, each hop valid until the next-but-one.
+
+    With ``adj32`` (:func:`_int32_csr`) the products run as ``torch.addmm(out=...)``
+    into two alternating buffers: MKL's kernel without per-call index conversion or
+    allocation, 1.6-2.6x faster than ``iter_hops`` for Cora's 1,433 features
+    (measured: 6-10 ms against 16 ms per hop). Otherwise ``iter_hops``. Not
+    differentiable (precomputation only).
+    """
+    if adj32 is None or num_hops == 0 or x.numel() == 0:
+        yield from iter_hops(a_hat, x, num_hops)
+        return
+    buffers = [torch.empty_like(x), torch.empty_like(x) if num_hops > 1 else None]
+    yield x
+    prev = x
+    for k in range(num_hops):
+        out = buffers[k % 2]
+        torch.addmm(out, adj32, prev, beta=0, out=out)
+        yield out
+        prev = out
+
+
 def node_adaptive_hop_weighting(
     adj,
     x: Tensor,
@@ -182,17 +236,21 @@ def node_adaptive_hop_weighting(
     a_hat = sym_norm(csr, add_self_loops=add_self_loops, dtype=x.dtype)
     norm_x = torch.linalg.vector_norm(x, dim=1)
     norm_inf = torch.linalg.vector_norm(x_inf, dim=1)
-    # both dot products of a hop in one batched pass over it: [N, 1, F] @ [N, F, 2]
-    ref = torch.stack([x, x_inf], dim=2)
+    # <x_inf_v, (A^k X)_v> = (A^k z)_v with z_u = <x_u, x_inf_u>: A-hat is block-diagonal over the
+    # components and x_inf is constant on each, so the second dot product of every hop is the
+    # propagation of one scalar per node instead of a pass over [N, F]
+    z = torch.linalg.vecdot(x, x_inf).unsqueeze(1)
     del x_inf
+    adj32 = _int32_csr(a_hat, x)
+    dots_inf = _hops_into_buffers(a_hat, adj32, z, num_hops)
+    dot_x = _row_dots_with(x)
     scores = [] if return_weights else None
     acc = None
     denom = None
-    for hop in iter_hops(a_hat, x, num_hops):
-        dots = torch.bmm(hop.unsqueeze(1), ref).squeeze(1)
+    for hop, dot_inf in zip(_hops_into_buffers(a_hat, adj32, x, num_hops), dots_inf, strict=True):
         norm_h = torch.linalg.vector_norm(hop, dim=1)
-        s = (dots[:, 0] / (norm_x * norm_h).clamp_min(eps)) * (
-            1.0 - dots[:, 1] / (norm_inf * norm_h).clamp_min(eps))
+        s = (dot_x(hop) / (norm_x * norm_h).clamp_min(eps)) * (
+            1.0 - dot_inf.squeeze(1) / (norm_inf * norm_h).clamp_min(eps))
         if scores is not None:
             scores.append(s)
         e = s.exp()  # s in [-2, 2]: no overflow, no running max needed
@@ -201,7 +259,6 @@ def node_adaptive_hop_weighting(
         else:
             acc.addcmul_(hop, e.unsqueeze(1))
             denom.add_(e)
-    del ref
     out = acc.div_(denom.unsqueeze(1))
     if return_weights:
         return out, torch.softmax(torch.stack(scores, dim=1), dim=1)
