@@ -154,6 +154,31 @@ def test_add_remaining_self_loops_matches_dense(seed):
     torch.testing.assert_close(out.to_dense(torch.double), dense_with_loops(edge_index, 15, edge_weight))
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("sorted_rows", [True, False], ids=["sorted", "unsorted"])
+def test_loop_insertion_equals_a_stable_sort_of_entries_and_loops(seed, sorted_rows):
+    """The sort-free insertion (sorted rows) and the fallback (unsorted) both equal from_coo on entries + loops."""
+    from graphkit.ops.csr import from_coo
+    from graphkit.ops.normalize import _with_remaining_self_loops
+
+    gen = torch.Generator().manual_seed(seed)
+    n = 9
+    row, col = torch.randint(0, n, (2, 40), generator=gen)  # duplicates and some loops
+    value = torch.rand(40, generator=gen, dtype=torch.double)
+    csr = from_coo(row, col, value, n, n)
+    if not sorted_rows:  # reverse the entries inside every row
+        order = torch.argsort(csr.row() * n - csr.col, stable=True)
+        csr = CSR(csr.rowptr, csr.col[order], csr.value[order], n, n)
+    out, out_value = _with_remaining_self_loops(csr, csr.value, 2.0)
+    missing = torch.ones(n, dtype=torch.bool)
+    missing[csr.row()[csr.row() == csr.col]] = False
+    loops = missing.nonzero().view(-1)
+    ref = from_coo(torch.cat([csr.row(), loops]), torch.cat([csr.col, loops]),
+                   torch.cat([csr.value, torch.full((loops.numel(),), 2.0, dtype=torch.double)]), n, n)
+    assert torch.equal(out.rowptr, ref.rowptr) and torch.equal(out.col, ref.col)
+    assert torch.equal(out_value, ref.value) and out.value is out_value
+
+
 def test_isolated_and_zero_degree_nodes_give_zeros_not_nan():
     # node 3 isolated; nodes 1, 2 only joined by a weight-0 edge (degree 0 but stored entries)
     edge_index = torch.tensor([[0, 0, 1, 2], [0, 0, 2, 1]])
