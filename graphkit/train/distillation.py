@@ -40,6 +40,7 @@ that (see :func:`kd_loss`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import torch
@@ -132,6 +133,31 @@ def _acc(logits: Tensor, y: Tensor, mask: Tensor) -> float:
     return float((logits[mask].argmax(-1) == y[mask]).float().mean())
 
 
+def _train_selected(model: nn.Module, loss_fn: Callable[[int], Tensor], valid_fn: Callable[[], float], *,
+                    epochs: int, lr: float, weight_decay: float, patience: int | None, desc: str,
+                    progress: bool, timer: Timer | None) -> tuple[nn.Module, list[dict], int]:
+    """Full-batch Adam on ``loss_fn(epoch)`` (train mode), keeping the state of best ``valid_fn()`` (eval mode)."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    stopper = EarlyStopping(patience, mode="max")
+    history = []
+    for epoch in tqdm(range(epochs), desc=desc, disable=not progress, leave=False, mininterval=0.5):
+        with timer.epoch() if timer is not None else nullcontext():
+            model.train()
+            opt.zero_grad()
+            loss = loss_fn(epoch)
+            loss.backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            val = valid_fn()
+        history.append({"epoch": epoch, "loss": float(loss.detach()), "valid_accuracy": val})
+        if stopper.step(val, model, epoch):
+            break
+    stopper.restore(model)
+    model.eval()
+    return model, history, stopper.best_epoch
+
+
 def train_teacher(teacher: nn.Module, forward: Callable[[nn.Module], object], y: Tensor, train_mask: Tensor,
                   val_mask: Tensor, *, epochs: int = 200, lr: float = 0.01, weight_decay: float = 5e-4,
                   patience: int | None = None, progress: bool = False, timer: Timer | None = None
@@ -144,38 +170,17 @@ def train_teacher(teacher: nn.Module, forward: Callable[[nn.Module], object], y:
     """
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
-    opt = torch.optim.Adam(teacher.parameters(), lr=lr, weight_decay=weight_decay)
-    stopper = EarlyStopping(patience, mode="max")
-    history = []
-    for epoch in tqdm(range(epochs), desc="teacher", disable=not progress, leave=False, mininterval=0.5):
-        ctx = timer.epoch() if timer is not None else _null()
-        with ctx:
-            teacher.train()
-            opt.zero_grad()
-            out = forward(teacher)
-            logits = _logits(out)
-            loss = F.cross_entropy(logits[train_mask], y[train_mask])
-            if isinstance(out, (tuple, list)) and len(out) > 1 and out[1] is not None:
-                loss = loss + out[1]
-            loss.backward()
-            opt.step()
-        teacher.eval()
-        with torch.no_grad():
-            val = _acc(_logits(forward(teacher)), y, val_mask)
-        history.append({"epoch": epoch, "loss": float(loss.detach()), "valid_accuracy": val})
-        if stopper.step(val, teacher, epoch):
-            break
-    stopper.restore(teacher)
-    teacher.eval()
-    return teacher, history, stopper.best_epoch
 
+    def loss_fn(epoch: int) -> Tensor:
+        out = forward(teacher)
+        loss = F.cross_entropy(_logits(out)[train_mask], y[train_mask])
+        if isinstance(out, (tuple, list)) and len(out) > 1 and out[1] is not None:
+            loss = loss + out[1]
+        return loss
 
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+    return _train_selected(teacher, loss_fn, lambda: _acc(_logits(forward(teacher)), y, val_mask), epochs=epochs,
+                           lr=lr, weight_decay=weight_decay, patience=patience, desc="teacher", progress=progress,
+                           timer=timer)
 
 
 def train_student(student: nn.Module, x: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
@@ -212,35 +217,23 @@ def train_student(student: nn.Module, x: Tensor, y: Tensor, train_mask: Tensor, 
                          "build the student with the teacher's number of classes")
     if distill_mask is None:
         distill_mask = torch.ones(x.size(0), dtype=torch.bool, device=x.device)
-    opt = torch.optim.Adam(student.parameters(), lr=lr, weight_decay=weight_decay)
-    stopper = EarlyStopping(patience, mode="max")
-    history = []
-    for epoch in tqdm(range(epochs), desc="student", disable=not progress, leave=False, mininterval=0.5):
-        ctx = timer.epoch() if timer is not None else _null()
-        with ctx:
-            student.train()
-            opt.zero_grad()
-            out = student(x)
-            logits = _logits(out)
-            loss = logits.sum() * 0.0
-            if lam > 0:
-                loss = loss + lam * F.cross_entropy(logits[train_mask], y[train_mask])
-            if lam < 1:
-                loss = loss + (1 - lam) * kd_loss(logits[distill_mask], teacher_logits[distill_mask],
-                                                  temperature, legacy=legacy)
-            for plugin in plugins:
-                loss = loss + plugin(out, epoch)
-            loss.backward()
-            opt.step()
-        student.eval()
-        with torch.no_grad():
-            val = _acc(_logits(student(x)), y, val_mask)
-        history.append({"epoch": epoch, "loss": float(loss.detach()), "valid_accuracy": val})
-        if stopper.step(val, student, epoch):
-            break
-    stopper.restore(student)
-    student.eval()
-    return student, history, stopper.best_epoch
+
+    def loss_fn(epoch: int) -> Tensor:
+        out = student(x)
+        logits = _logits(out)
+        loss = logits.sum() * 0.0
+        if lam > 0:
+            loss = loss + lam * F.cross_entropy(logits[train_mask], y[train_mask])
+        if lam < 1:
+            loss = loss + (1 - lam) * kd_loss(logits[distill_mask], teacher_logits[distill_mask],
+                                              temperature, legacy=legacy)
+        for plugin in plugins:
+            loss = loss + plugin(out, epoch)
+        return loss
+
+    return _train_selected(student, loss_fn, lambda: _acc(_logits(student(x)), y, val_mask), epochs=epochs,
+                           lr=lr, weight_decay=weight_decay, patience=patience, desc="student", progress=progress,
+                           timer=timer)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import nn
+from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from graphkit import metrics
@@ -27,6 +27,14 @@ from graphkit.train.batching import batched_scores, iter_batches
 from graphkit.train.early_stopping import EarlyStopping
 from graphkit.train.result import RunResult
 from graphkit.train.timing import Timer
+
+
+def split_metric(split: LinkSplit, metric: str, pos_scores: Tensor, neg_scores: Tensor) -> float:
+    """``metric`` of a stage's scores; per-positive negatives (``split.neg_per_positive``, e.g. MRR on
+    ogbl-citation2) are grouped by their positive first."""
+    if split.neg_per_positive is not None:
+        neg_scores = neg_scores.view(pos_scores.numel(), split.neg_per_positive)
+    return metrics.link_metric(metric, pos_scores, neg_scores)
 
 
 @torch.no_grad()
@@ -43,10 +51,7 @@ def evaluate_link(model: nn.Module, split: LinkSplit, stage: str, metric: str, *
     def score(pairs):
         return model.score(h, graph, pairs)
 
-    pos_scores, neg_scores = batched_scores(score, pos, batch_size), batched_scores(score, neg, batch_size)
-    if split.neg_per_positive is not None:  # per-positive negatives, e.g. MRR on ogbl-citation2
-        neg_scores = neg_scores.view(pos_scores.numel(), split.neg_per_positive)
-    return metrics.link_metric(metric, pos_scores, neg_scores)
+    return split_metric(split, metric, batched_scores(score, pos, batch_size), batched_scores(score, neg, batch_size))
 
 
 def train_link_predictor(

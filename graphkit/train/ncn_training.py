@@ -34,6 +34,7 @@ from graphkit.datasets.splits import LinkSplit
 from graphkit.nn.common_neighbor_pooling import TargetLinkRemoval, symmetric_csr
 from graphkit.ops.negative_sampling import sample_negatives
 from graphkit.train.early_stopping import EarlyStopping
+from graphkit.train.link_prediction import split_metric
 from graphkit.train.result import RunResult
 from graphkit.train.timing import Timer
 
@@ -62,10 +63,7 @@ def evaluate_ncn(model: nn.Module, split: LinkSplit, stage: str, metric: str, *,
     x = None if split.x is None else split.x.to(device)
     h = model.encode(x, adj)
     pos, neg = (p.to(device) for p in split.pairs(stage))
-    pos_scores, neg_scores = model.score(h, adj, pos), model.score(h, adj, neg)
-    if split.neg_per_positive is not None:
-        neg_scores = neg_scores.view(pos_scores.numel(), split.neg_per_positive)
-    return metrics.link_metric(metric, pos_scores, neg_scores)
+    return split_metric(split, metric, model.score(h, adj, pos), model.score(h, adj, neg))
 
 
 def train_ncn(
