@@ -359,7 +359,11 @@ class NCNPredictor(CN0Predictor):
         """
         if self.xlin is None or sets.nnz == 0:
             return aggregate(sets, x) if self.xlin is None else x.new_zeros(sets.num_rows, x.size(1))
-        rows, col = torch.unique(sets.col, return_inverse=True)
+        # the member nodes and their new ids: torch.unique without its sort (ids are < N)
+        used = torch.zeros(x.size(0), dtype=torch.bool, device=x.device)
+        used[sets.col] = True
+        rows = used.nonzero().squeeze(1)
+        col = (torch.cumsum(used, 0) - 1).index_select(0, sets.col)
         xs = self._transform(x.index_select(0, rows))
         return aggregate(CSR(sets.rowptr, col, sets.value, sets.num_rows, rows.numel()), xs)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
@@ -13,6 +15,7 @@ from graphkit.ops.common_neighbors import (
     CommonNeighbors,
     _aggregate_index_add,
     _aggregate_sparse_mm,
+    _transposed_product,
     aggregate,
     common_neighbors,
 )
@@ -253,6 +256,73 @@ def test_pure_and_torch_sparse_paths_identical(monkeypatch):
     assert torch.equal(out.common.col, pure.common.col) and torch.equal(out.only_j.rowptr, pure.only_j.rowptr)
 
 
+# ----------------------------------------------------------------------------- membership-table path
+
+
+def simple_graph(num_nodes, num_edges, seed, *, undirected=True):
+    """A random graph without duplicate entries (self-loops kept), as the table path needs."""
+    edge_index = random_graph(num_nodes, num_edges, seed, undirected=undirected)
+    return torch.unique(edge_index, dim=1)
+
+
+@pytest.mark.parametrize("undirected", [True, False])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_table_path_matches_dense_and_search(extensions, undirected, seed):
+    num_nodes = 40
+    edge_index = simple_graph(num_nodes, 300, seed, undirected=undirected)
+    pairs = random_pairs(num_nodes, 80, seed + 7)
+    pairs = torch.cat([pairs, pairs[:, :5], pairs[0:1, :5].repeat(2, 1), torch.tensor([[39], [39]])], dim=1)
+    table = check_against_dense(edge_index, num_nodes, pairs, method="table")
+    search = common_neighbors(edge_index, pairs, num_nodes=num_nodes, return_differences=True, method="search")
+    for a, b in zip(table, search, strict=True):
+        assert torch.equal(a.rowptr, b.rowptr) and torch.equal(a.col, b.col) and a.value is None
+
+
+def test_auto_picks_the_table_only_where_it_pays(monkeypatch):
+    cn = importlib.import_module("graphkit.ops.common_neighbors")  # the package re-exports a same-named function
+    calls = []
+    original = cn._common_by_table
+    monkeypatch.setattr(cn, "_common_by_table", lambda *a: calls.append(1) or original(*a))
+    dense = simple_graph(30, 400, 0)  # mean degree ~ 25 of 30 nodes
+    common_neighbors(dense, random_pairs(30, 200, 0), num_nodes=30)
+    assert calls == [1]
+    sparse = simple_graph(2000, 2000, 0)  # mean degree ~ 2: lists far smaller than a 4 MB table
+    common_neighbors(sparse, random_pairs(2000, 100, 0), num_nodes=2000)
+    assert calls == [1]
+    monkeypatch.setattr(cn, "TABLE_MAX_BYTES", 100)  # the dense graph's 900-byte table no longer fits
+    common_neighbors(dense, random_pairs(30, 200, 0), num_nodes=30)
+    assert calls == [1]
+
+
+def test_table_path_refuses_what_it_cannot_represent():
+    pairs = torch.tensor([[0], [1]])
+    multi = torch.tensor([[0, 0, 1], [1, 1, 0]])  # duplicate entry 0 -> 1
+    with pytest.raises(ValueError, match="duplicate"):
+        common_neighbors(multi, pairs, num_nodes=2, method="table")
+    with pytest.raises(ValueError, match="unweighted"):
+        common_neighbors(torch.tensor([[0, 1], [1, 0]]), pairs, num_nodes=2, edge_weight=torch.ones(2),
+                         method="table")
+    unsorted = CSR(torch.tensor([0, 2, 3]), torch.tensor([1, 0, 0]), None, 2, 2)
+    with pytest.raises(ValueError, match="sorted"):
+        common_neighbors(unsorted, pairs, method="table")
+    with pytest.raises(ValueError, match="method"):
+        common_neighbors(multi, pairs, num_nodes=2, method="dense")
+    # auto falls back to the search path and still merges the duplicate
+    assert common_neighbors(multi, torch.tensor([[0], [0]]), num_nodes=2).common.col.tolist() == [1]
+
+
+def test_table_cache_follows_the_adjacency():
+    adj = CSR(torch.tensor([0, 1, 2, 3]), torch.tensor([1, 2, 0]), None, 3, 3)  # N(0)={1}, N(1)={2}, N(2)={0}
+    pairs = torch.tensor([[0], [1]])
+    assert common_neighbors(adj, pairs, method="table").common.nnz == 0
+    adj.col.copy_(torch.tensor([2, 2, 0]))  # in place: N(0)={2}; the cached table must not be reused
+    assert common_neighbors(adj, pairs, method="table").common.col.tolist() == [2]
+    other = as_csr(simple_graph(20, 120, 4), 20)  # a new adjacency
+    pairs = random_pairs(20, 50, 4)
+    got = common_neighbors(other, pairs, method="table").common
+    assert torch.equal(got.to_dense(), common_neighbors(other, pairs, method="search").common.to_dense())
+
+
 # ----------------------------------------------------------------------------- aggregate
 
 
@@ -405,3 +475,25 @@ def test_cuda_matches_cpu(extensions):
     torch.testing.assert_close(
         aggregate(cpu.common, x), aggregate(gpu.common, x.cuda()).cpu(), rtol=1e-5, atol=1e-5
     )
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize(("block_bytes", "max_partial_bytes"), [(1 << 20, 1 << 26), (64, 1 << 26), (64, 2000)])
+def test_transposed_product_by_blocks(weighted, block_bytes, max_partial_bytes):
+    # tiny block sizes force many row blocks (and the partial-sum cap fewer): every split gives S^T @ g
+    gen = torch.Generator().manual_seed(5)
+    sets = common_neighbors(simple_graph(30, 200, 5), random_pairs(30, 70, 5), num_nodes=30).common
+    value = torch.rand(sets.nnz, generator=gen, dtype=torch.double) if weighted else None
+    grad = torch.randn(sets.num_rows, 3, generator=gen, dtype=torch.double)
+    got = _transposed_product(sets.rowptr, sets.col, value, grad, sets.num_cols, block_bytes=block_bytes,
+                              max_partial_bytes=max_partial_bytes)
+    torch.testing.assert_close(got, sets.with_value(value).to_dense(torch.double).t() @ grad)
+
+
+def test_aggregate_gradcheck():
+    gen = torch.Generator().manual_seed(6)
+    sets = common_neighbors(simple_graph(12, 40, 6), random_pairs(12, 15, 6), num_nodes=12,
+                            return_differences=True).only_i
+    value = (torch.rand(sets.nnz, generator=gen, dtype=torch.double) + 0.5).requires_grad_(True)
+    x = torch.randn(12, 3, generator=gen, dtype=torch.double, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda v, x: aggregate(sets.with_value(v), x), (value, x))
