@@ -2,7 +2,8 @@
 """graphkit's one benchmark runner.
 
     python benchmarks/run.py --model NAME --dataset NAME [--runs R] [--seed S]
-        [--device D] [--epochs E] [--data-root DIR] [--out FILE.jsonl] [--quick] [--quiet]
+        [--device D] [--epochs E] [--set KEY=VALUE ...] [--data-root DIR] [--out FILE.jsonl]
+        [--quick] [--quiet]
 
 With no arguments it trains GCN on the synthetic contextual SBM (``csbm``) for
 3 seeded runs, well under a minute on 2 CPU cores. Hyperparameters come from
@@ -82,6 +83,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0, help="seed of the first run; run r uses seed + r")
     p.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
     p.add_argument("--epochs", type=int, default=None, help="override the config's epochs")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one config entry (VALUE read as JSON, else as a string), e.g. "
+                        "--set setting=inductive; repeatable")
     p.add_argument("--data-root", default=None, help="raw-data root (default: $GRAPHKIT_DATA or ~/.cache/graphkit)")
     p.add_argument("--out", default="runs.jsonl", help="JSON-lines file each run appends to (default: runs.jsonl)")
     p.add_argument("--quick", action="store_true", help=f"smoke test: {QUICK_EPOCHS} epochs, 1 run unless --runs")
@@ -91,7 +95,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--runs must be >= 1")
     if args.epochs is not None and args.epochs < 1:
         p.error("--epochs must be >= 1")
+    for item in args.overrides:
+        if "=" not in item or not item.split("=", 1)[0]:
+            p.error(f"--set expects KEY=VALUE, got {item!r}")
     return args
+
+
+def apply_overrides(cfg: dict, overrides: list[str]) -> dict:
+    """``--set KEY=VALUE`` entries on top of the config; only keys the config already has."""
+    cfg = dict(cfg)
+    for item in overrides:
+        key, raw = item.split("=", 1)
+        if key not in cfg or key.startswith("_"):
+            known = ", ".join(sorted(k for k in cfg if not k.startswith("_")))
+            raise SystemExit(f"error: --set {key}: not a key of this config; keys: {known}")
+        try:
+            cfg[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            cfg[key] = raw
+    return cfg
 
 
 def run_once(spec, data, cfg: dict, seed: int, device: torch.device, progress: bool):
@@ -156,6 +178,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     except ValueError as exc:
         raise SystemExit(f"error: {exc}") from None
     cfg, source = load_config(spec.name, dspec.name)
+    cfg = apply_overrides(cfg, args.overrides)
     if args.epochs is not None:
         cfg["epochs"] = args.epochs
     elif args.quick and "epochs" in cfg:  # embedding methods (FastRP) have no epochs

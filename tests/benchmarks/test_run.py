@@ -70,6 +70,19 @@ def test_bad_names_are_errors(argv, match, tmp_path):
         run.main(argv + ["--out", str(tmp_path / "r.jsonl"), "--quiet"])
 
 
+def test_set_overrides_config_entries(tmp_path):
+    out = tmp_path / "r.jsonl"
+    run.main(["--model", "gcn", "--dataset", "csbm", "--runs", "1", "--epochs", "3", "--set", "hidden_channels=8",
+              "--set", "lr=0.05", "--out", str(out), "--quiet"])
+    rec = json.loads(out.read_text())
+    assert rec["config"]["hidden_channels"] == 8 and rec["config"]["lr"] == 0.05
+    assert run.apply_overrides({"setting": "transductive"}, ["setting=inductive"]) == {"setting": "inductive"}
+    with pytest.raises(SystemExit, match="not a key of this config; keys: .*hidden_channels"):
+        run.main(["--model", "gcn", "--dataset", "csbm", "--set", "hiden=8", "--out", str(out), "--quiet"])
+    with pytest.raises(SystemExit):
+        run.parse_args(["--set", "no-equals-sign"])
+
+
 def test_cli_entry_point_exits_nonzero_on_error(tmp_path):
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--model", "nope",
                            "--out", str(tmp_path / "r.jsonl")], capture_output=True, text=True, timeout=120)
