@@ -12,6 +12,7 @@ from torch import Tensor, nn
 from torch_geometric.nn.models import GCN as PygGCN
 from torch_geometric.nn.models import MLP as PygMLP
 from torch_geometric.nn.models import GraphSAGE as PygSAGE
+from torch_geometric.utils import add_self_loops
 
 
 class _Baseline(nn.Module):
@@ -65,14 +66,30 @@ class GCN(_Baseline):
 
 
 class SAGE(_Baseline):
-    """GraphSAGE with mean aggregation (Hamilton et al., 2017, https://arxiv.org/abs/1706.02216)."""
+    """GraphSAGE (Hamilton et al., 2017, https://arxiv.org/abs/1706.02216).
 
-    def __init__(self, in_channels, hidden_channels, out_channels, *, num_layers=2, dropout=0.5):
+    ``aggr='mean'`` (default) is PyG's GraphSAGE: ``W_1 x_v + W_2 mean_{u in N(v)} x_u``.
+    ``aggr='gcn'`` is the paper's GCN-style variant that DGL's ``SAGEConv(..., 'gcn')``
+    implements and GLNN / VQGraph use for their teachers: one weight on the mean over
+    ``N(v) ∪ {v}``, ``W (x_v + sum_{u in N(v)} x_u) / (d_v + 1)``.
+    """
+
+    def __init__(self, in_channels, hidden_channels, out_channels, *, num_layers=2, dropout=0.5,
+                 aggr: str = "mean"):
         super().__init__(in_channels, hidden_channels, out_channels, num_layers=num_layers, dropout=dropout)
-        self.net = PygSAGE(in_channels, hidden_channels, num_layers, out_channels, dropout=dropout)
+        if aggr not in ("mean", "gcn"):
+            raise ValueError(f"SAGE: aggr must be 'mean' or 'gcn', got {aggr!r}")
+        self.aggr = aggr
+        self.net = PygSAGE(in_channels, hidden_channels, num_layers, out_channels, dropout=dropout,
+                           root_weight=aggr == "mean")
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        if self.aggr == "gcn":
+            edge_index, _ = add_self_loops(edge_index, num_nodes=x.size(0))
         return self.net(x, edge_index)
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", aggr={self.aggr!r}"
 
 
 def node_embedding(num_nodes: int, dim: int) -> nn.Embedding:

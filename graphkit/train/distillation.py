@@ -135,10 +135,13 @@ def _acc(logits: Tensor, y: Tensor, mask: Tensor) -> float:
 
 def _train_selected(model: nn.Module, loss_fn: Callable[[int], Tensor], valid_fn: Callable[[], float], *,
                     epochs: int, lr: float, weight_decay: float, patience: int | None, desc: str,
-                    progress: bool, timer: Timer | None) -> tuple[nn.Module, list[dict], int]:
-    """Full-batch Adam on ``loss_fn(epoch)`` (train mode), keeping the state of best ``valid_fn()`` (eval mode)."""
+                    progress: bool, timer: Timer | None, ties: bool = False) -> tuple[nn.Module, list[dict], int]:
+    """Full-batch Adam on ``loss_fn(epoch)`` (train mode), keeping the state of best ``valid_fn()`` (eval mode).
+
+    ``ties``: an equal validation value also counts as an improvement (see :class:`EarlyStopping`).
+    """
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    stopper = EarlyStopping(patience, mode="max")
+    stopper = EarlyStopping(patience, mode="max", ties=ties)
     history = []
     for epoch in tqdm(range(epochs), desc=desc, disable=not progress, leave=False, mininterval=0.5):
         with timer.epoch() if timer is not None else nullcontext():
@@ -160,12 +163,13 @@ def _train_selected(model: nn.Module, loss_fn: Callable[[int], Tensor], valid_fn
 
 def train_teacher(teacher: nn.Module, forward: Callable[[nn.Module], object], y: Tensor, train_mask: Tensor,
                   val_mask: Tensor, *, epochs: int = 200, lr: float = 0.01, weight_decay: float = 5e-4,
-                  patience: int | None = None, progress: bool = False, timer: Timer | None = None
-                  ) -> tuple[nn.Module, list[dict], int]:
+                  patience: int | None = None, progress: bool = False, timer: Timer | None = None,
+                  select_ties: bool = False) -> tuple[nn.Module, list[dict], int]:
     """Train ``teacher`` (CE on ``train_mask`` + any auxiliary loss), keep the best-validation state.
 
     ``forward(teacher)`` returns logits ``[N, C]`` or ``(logits, aux_loss)``; the
     auxiliary loss (VQGraph's reconstruction and commitment terms) is added as is.
+    ``select_ties``: a validation tie also moves the kept state forward.
     Returns ``(teacher, history, best_epoch)``.
     """
     if epochs < 1:
@@ -180,7 +184,7 @@ def train_teacher(teacher: nn.Module, forward: Callable[[nn.Module], object], y:
 
     return _train_selected(teacher, loss_fn, lambda: _acc(_logits(forward(teacher)), y, val_mask), epochs=epochs,
                            lr=lr, weight_decay=weight_decay, patience=patience, desc="teacher", progress=progress,
-                           timer=timer)
+                           timer=timer, ties=select_ties)
 
 
 def train_student(student: nn.Module, x: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
@@ -188,7 +192,7 @@ def train_student(student: nn.Module, x: Tensor, y: Tensor, train_mask: Tensor, 
                   temperature: float = 1.0, legacy: bool = False,
                   plugins: list[Callable] | tuple = (), epochs: int = 200, lr: float = 0.01,
                   weight_decay: float = 5e-4, patience: int | None = None, progress: bool = False,
-                  timer: Timer | None = None) -> tuple[nn.Module, list[dict], int]:
+                  timer: Timer | None = None, select_ties: bool = False) -> tuple[nn.Module, list[dict], int]:
     """Train the graph-free ``student(x)`` on hard labels + soft labels + plug-ins; select on validation.
 
     Args:
@@ -200,6 +204,7 @@ def train_student(student: nn.Module, x: Tensor, y: Tensor, train_mask: Tensor, 
         lam: weight λ of the hard-label CE; the KD term has ``1 - λ``.
         temperature, legacy: see :func:`kd_loss`.
         plugins: callables ``plugin(student_output, epoch) -> Tensor`` added to the loss.
+        select_ties: a validation tie also moves the kept state forward.
 
     Returns ``(student, history, best_epoch)``.
     """
@@ -233,7 +238,7 @@ def train_student(student: nn.Module, x: Tensor, y: Tensor, train_mask: Tensor, 
 
     return _train_selected(student, loss_fn, lambda: _acc(_logits(student(x)), y, val_mask), epochs=epochs,
                            lr=lr, weight_decay=weight_decay, patience=patience, desc="student", progress=progress,
-                           timer=timer)
+                           timer=timer, ties=select_ties)
 
 
 @dataclass
@@ -253,6 +258,7 @@ class DistillConfig:
     lam: float = 0.0
     temperature: float = 1.0
     legacy: bool = False
+    select_ties: bool = False  # a validation tie also moves the kept state forward (GLNN / VQGraph code)
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -309,7 +315,8 @@ def distill(data, *, make_teacher: Callable[[], nn.Module], teacher_forward: Cal
     teacher, _, t_best = train_teacher(
         teacher, lambda m: teacher_forward(m, train_data), train_data.y, train_data.train_mask,
         train_data.val_mask, epochs=cfg.teacher_epochs, lr=cfg.teacher_lr,
-        weight_decay=cfg.teacher_weight_decay, patience=cfg.teacher_patience, progress=progress, timer=timer_t)
+        weight_decay=cfg.teacher_weight_decay, patience=cfg.teacher_patience, progress=progress, timer=timer_t,
+        select_ties=cfg.select_ties)
     with torch.no_grad():
         teacher_logits = _logits(teacher_forward(teacher, train_data)).detach()
 
@@ -319,7 +326,7 @@ def distill(data, *, make_teacher: Callable[[], nn.Module], teacher_forward: Cal
         student, sx(train_data), train_data.y, train_data.train_mask, train_data.val_mask, teacher_logits,
         lam=cfg.lam, temperature=cfg.temperature, legacy=cfg.legacy, plugins=plugins,
         epochs=cfg.student_epochs, lr=cfg.student_lr, weight_decay=cfg.student_weight_decay,
-        patience=cfg.student_patience, progress=progress, timer=timer_s)
+        patience=cfg.student_patience, progress=progress, timer=timer_s, select_ties=cfg.select_ties)
 
     with torch.no_grad():
         with timer_s.inference():

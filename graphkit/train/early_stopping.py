@@ -15,6 +15,11 @@ class EarlyStopping:
             ``True``; ``None`` never stops early (the best state is still kept).
         mode: ``'max'`` (accuracy, Hits@K) or ``'min'`` (loss).
         min_delta: the smallest change that counts as an improvement.
+        ties: a value equal to the best also counts as an improvement (the
+            later state is kept and patience restarts), as GLNN's / VQGraph's
+            ``score_val >= best_score_val``. With accuracy on a few hundred
+            validation nodes ties are common, and keeping the later, better
+            trained state matters (e.g. for the confidence of a teacher's soft labels).
 
     Example::
 
@@ -26,12 +31,13 @@ class EarlyStopping:
         stopper.restore(model)
     """
 
-    def __init__(self, patience: int | None = 100, *, mode: str = "max", min_delta: float = 0.0):
+    def __init__(self, patience: int | None = 100, *, mode: str = "max", min_delta: float = 0.0,
+                 ties: bool = False):
         if mode not in ("max", "min"):
             raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
         if patience is not None and patience < 1:
             raise ValueError(f"patience must be >= 1 or None, got {patience}")
-        self.patience, self.mode, self.min_delta = patience, mode, min_delta
+        self.patience, self.mode, self.min_delta, self.ties = patience, mode, min_delta, ties
         self.best: float | None = None
         self.best_epoch: int = -1
         self.best_state: dict | None = None
@@ -39,6 +45,8 @@ class EarlyStopping:
 
     def _improved(self, value: float) -> bool:
         if self.best is None:
+            return True
+        if self.ties and value == self.best:
             return True
         if self.mode == "max":
             return value > self.best + self.min_delta

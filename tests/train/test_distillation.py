@@ -72,3 +72,20 @@ def test_student_follows_teacher_soft_labels_and_plugins():
     assert calls == list(range(150)) and len(hist) == 150
     acc = (student(x).argmax(-1) == y).float().mean()
     assert acc > 0.9 and not math.isnan(hist[best]["valid_accuracy"])
+
+
+@pytest.mark.parametrize("select_ties", [False, True])
+def test_select_ties_keeps_the_last_of_equal_validation_epochs(select_ties):
+    # a separable problem: validation accuracy reaches 1.0 early and then only ties
+    torch.manual_seed(0)
+    x = torch.randn(40, 2)
+    y = (x[:, 0] > 0).long()
+    teacher_logits = torch.stack([-x[:, 0], x[:, 0]], 1) * 4
+    mask = torch.ones(40, dtype=torch.bool)
+    _, hist, best = train_student(nn.Linear(2, 2), x, y, mask, mask, teacher_logits, epochs=60, lr=0.1,
+                                  weight_decay=0.0, select_ties=select_ties)
+    top = max(h["valid_accuracy"] for h in hist)
+    at_top = [h["epoch"] for h in hist if h["valid_accuracy"] == top]
+    assert len(at_top) > 1
+    assert best == (at_top[-1] if select_ties else at_top[0])
+    assert DistillConfig.from_dict({"select_ties": True}).select_ties

@@ -43,3 +43,16 @@ def test_bad_arguments():
         EarlyStopping(mode="up")
     with pytest.raises(ValueError, match="patience must be"):
         EarlyStopping(0)
+
+
+def test_ties_move_the_kept_state_forward():
+    model = torch.nn.Linear(2, 1)
+    stopper = EarlyStopping(patience=2, ties=True)
+    for epoch, (value, weight) in enumerate([(0.5, 1.0), (0.9, 2.0), (0.8, 3.0), (0.9, 4.0), (0.8, 5.0)]):
+        with torch.no_grad():
+            model.weight.fill_(weight)
+        assert not stopper.step(value, model, epoch)  # the tie at epoch 3 restarts patience
+    assert stopper.step(0.7, model, 5)
+    assert stopper.best == 0.9 and stopper.best_epoch == 3
+    stopper.restore(model)
+    assert torch.all(model.weight == 4.0)
