@@ -109,7 +109,7 @@ def hyper_cases(name, d, reps, nodes):
 
 def graph_cases(name, d, reps, nodes):
     f, c = d.x.size(1), int(d.y.max()) + 1
-    sage, glnn = SAGE(f, 128, c).eval(), MLP(f, 128, c).eval()
+    sage, glnn = SAGE(f, 128, c, aggr="gcn").eval(), MLP(f, 128, c).eval()  # GLNN's teacher
     tok, vq = VQGraphTokenizer(f, 128, c, num_codes=2048).eval(), VQGraph(f, 128, c).eval()
     rows = []
     for label, teacher, student in (("GLNN vs SAGE", sage, glnn), ("VQGraph vs VQ tokenizer", tok, vq)):
