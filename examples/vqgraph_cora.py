@@ -1,6 +1,6 @@
 """VQGraph on Cora: graph VQ-VAE tokenizer → MLP student with soft code assignments (and GLNN beside it).
 
-    GRAPHKIT_DATA=/path/to/datasets python examples/vqgraph_cora.py [--epochs 300] [--inductive]
+    GRAPHKIT_DATA=/path/to/datasets python examples/vqgraph_cora.py [--epochs 500] [--inductive]
 """
 
 import argparse
@@ -10,7 +10,7 @@ from graphkit import datasets
 from graphkit.models.vqgraph import GLNN
 
 p = argparse.ArgumentParser()
-p.add_argument("--epochs", type=int, default=300)
+p.add_argument("--epochs", type=int, default=500)
 p.add_argument("--seed", type=int, default=0)
 p.add_argument("--inductive", action="store_true", help="hold out 20%% of test nodes from training")
 args = p.parse_args()

@@ -70,7 +70,7 @@ class SAGE(_Baseline):
 
     ``aggr='mean'`` (default) is PyG's GraphSAGE: ``W_1 x_v + W_2 mean_{u in N(v)} x_u``.
     ``aggr='gcn'`` is the paper's GCN-style variant that DGL's ``SAGEConv(..., 'gcn')``
-    implements and GLNN / VQGraph use for their teachers: one weight on the mean over
+    implements and GLNN uses for its teacher: one weight on the mean over
     ``N(v) ∪ {v}``, ``W (x_v + sum_{u in N(v)} x_u) / (d_v + 1)``.
     """
 

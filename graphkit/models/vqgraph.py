@@ -209,11 +209,15 @@ class _CodeKD:
         return self.weight * kd_loss(self.vq.similarity(out[1]), self.teacher_sim, self.temperature)
 
 
-DEFAULTS = {"teacher_hidden": 128, "teacher_dropout": 0.5, "teacher_aggr": "mean", "encoder": "sage", "code_dim": 128, "num_codes": 2048,
-            "lambda_node": 1e-3, "lambda_edge": 0.03, "hidden_channels": 128, "num_layers": 2, "dropout": 0.6,
-            "teacher_lr": 0.01, "teacher_weight_decay": 5e-4, "student_lr": 0.01, "student_weight_decay": 5e-3,
-            "lam": 0.0, "temperature": 1.0, "code_temperature": 4.0, "code_weight": 1.0, "held_out": 0.2,
-            "train_per_class": 20, "val_per_class": 30, "lcc": True}
+# the official loops: 500 epochs, patience 50, a validation tie keeps the later state
+DEFAULTS = {"teacher_hidden": 128, "teacher_dropout": 0.5, "teacher_aggr": "mean", "encoder": "sage",
+            "code_dim": 128, "num_codes": 2048, "lambda_node": 1e-3, "lambda_edge": 0.03, "hidden_channels": 128,
+            "num_layers": 2, "dropout": 0.6, "teacher_lr": 0.01, "teacher_weight_decay": 5e-4, "student_lr": 0.01,
+            "student_weight_decay": 5e-3, "lam": 0.0, "temperature": 1.0, "code_temperature": 4.0,
+            "code_weight": 1.0, "held_out": 0.2, "train_per_class": 20, "val_per_class": 30, "lcc": True,
+            "epochs": 500, "patience": 50, "select_ties": True}
+# GLNN's official teacher: DGL SAGEConv with the 'gcn' aggregator, dropout 0
+GLNN_TEACHER = {"teacher_aggr": "gcn", "teacher_dropout": 0.0}
 
 
 def _fit(data: Data, cfg: dict, *, vq: bool, seed: int, device, progress: bool):
@@ -257,13 +261,14 @@ def fit_vqgraph(data, cfg, *, seed, device, progress):
 
 def fit_glnn(data, cfg, *, seed, device, progress):
     """Runner entry for ``glnn``."""
-    return _fit(data, {**DEFAULTS, **cfg}, vq=False, seed=seed, device=device, progress=progress)[0]
+    return _fit(data, {**DEFAULTS, **GLNN_TEACHER, **cfg}, vq=False, seed=seed, device=device, progress=progress)[0]
 
 
 def _fit_classmethod(vq: bool):
     def fit(cls, data: Data, config: dict | None = None, *, seed: int = 0, device="cpu", progress: bool = False):
         """Train the teacher and distil a new student on ``data``; return ``(student, RunResult)``."""
-        result, art = _fit(data, {**DEFAULTS, **(config or {})}, vq=vq, seed=seed, device=device, progress=progress)
+        base = DEFAULTS if vq else {**DEFAULTS, **GLNN_TEACHER}
+        result, art = _fit(data, {**base, **(config or {})}, vq=vq, seed=seed, device=device, progress=progress)
         return art["student"], result
     return classmethod(fit)
 

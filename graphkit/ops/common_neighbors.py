@@ -359,7 +359,8 @@ def _gather_torch_sparse(csr: CSR, index: Tensor) -> tuple[Tensor, Tensor, Tenso
     return storage.rowptr(), storage.row(), storage.col(), storage.value()
 
 
-_table_cache: tuple | None = None  # (weakref to col, col._version, weakref to rowptr, table)
+# the last table: (weakref to col, col._version, weakref to rowptr, rowptr._version, table or None)
+_table_cache: tuple | None = None
 
 
 def _membership_table(csr: CSR, edge_label_index: Tensor, *, force: bool) -> Tensor | None:
@@ -405,17 +406,16 @@ def _common_by_table(csr: CSR, table: Tensor, edge_label_index: Tensor, gather, 
     """:func:`common_neighbors` by table lookups: entry u of N(i_b) is common iff table[j_b, u]."""
     n = csr.num_rows
 
-    def split(side: Tensor, other: Tensor) -> tuple[CSR, CSR | None]:
+    def lookup(side: Tensor, other: Tensor) -> tuple[_Gathered, Tensor]:
         ptr, row, col, _ = gather(csr, side)
-        hit = table[torch.add(col, other.index_select(0, row), alpha=n)]
-        entries = _Gathered(ptr, None, col, None)
-        return _select(entries, hit, n), (_select(entries, ~hit, n) if differences else None)
+        return _Gathered(ptr, None, col, None), table[torch.add(col, other.index_select(0, row), alpha=n)]
 
-    common, only_i = split(edge_label_index[0], edge_label_index[1])
+    entries_i, hit_i = lookup(edge_label_index[0], edge_label_index[1])
+    common = _select(entries_i, hit_i, n)
     if not differences:
         return CommonNeighbors(common, None, None)
-    _, only_j = split(edge_label_index[1], edge_label_index[0])
-    return CommonNeighbors(common, only_i, only_j)
+    entries_j, hit_j = lookup(edge_label_index[1], edge_label_index[0])
+    return CommonNeighbors(common, _select(entries_i, ~hit_i, n), _select(entries_j, ~hit_j, n))
 
 
 def _canonical(ptr: Tensor, row: Tensor, col: Tensor, value: Tensor | None, n: int) -> _Gathered:
