@@ -33,15 +33,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Data
-from tqdm.auto import tqdm
 
 from graphkit import metrics
 from graphkit.models.registry import GraphInfo, register_model
 from graphkit.ops.hop_weighting import node_adaptive_hop_weighting
 from graphkit.ops.propagate import _check_num_hops
-from graphkit.train.early_stopping import EarlyStopping
 from graphkit.train.node_classification import check_node_data
 from graphkit.train.result import RunResult
+from graphkit.train.selection import train_with_selection
 from graphkit.train.timing import Timer
 
 __all__ = ["DGMLP", "fit_dgmlp"]
@@ -175,36 +174,21 @@ def fit_dgmlp(data: Data, cfg: dict, *, seed: int, device, progress: bool = Fals
     rows = {s: getattr(data, f"{s}_mask").to(device).nonzero().view(-1) for s in ("train", "val", "test")}
     x_train, y_train = x_tilde[rows["train"]], y[rows["train"]]
     x_val, y_val = x_tilde[rows["val"]], y[rows["val"]]
-    opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg.get("weight_decay", 0.0))
     epochs = cfg["epochs"]
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
-    stopper = EarlyStopping(cfg.get("patience"), mode="max")
-    history = []
-    bar = tqdm(range(epochs), desc="DGMLP", disable=not progress, leave=False, mininterval=0.5)
-    for epoch in bar:
-        with timer.epoch():
-            model.train()
-            opt.zero_grad()
-            loss = F.cross_entropy(model.head(x_train), y_train)
-            loss.backward()
-            opt.step()
-        model.eval()
-        with torch.no_grad():
-            val = metrics.accuracy(model.head(x_val), y_val)
-        history.append({"epoch": epoch, "loss": loss.item(), "valid_accuracy": val})
-        bar.set_postfix(loss=f"{history[-1]['loss']:.4f}", val=f"{val:.4f}")
-        if stopper.step(val, model, epoch):
-            break
-    stopper.restore(model)
-    model.eval()
+    model, history, best_epoch = train_with_selection(
+        model, lambda epoch: F.cross_entropy(model.head(x_train), y_train),
+        lambda: metrics.accuracy(model.head(x_val), y_val), epochs=epochs, lr=cfg["lr"],
+        weight_decay=cfg.get("weight_decay", 0.0), patience=cfg.get("patience"), desc="DGMLP", progress=progress,
+        timer=timer)
     with torch.no_grad(), timer.inference():
         logits = model.head(x_tilde)
     result = {f"{key}_accuracy": metrics.accuracy(logits[rows[stage]], y[rows[stage]])
               for stage, key in (("val", "valid"), ("test", "test"))}
     time_summary = timer.summary()
     time_summary["precompute_s"] = precompute_s
-    return RunResult(result, time_summary, stopper.best_epoch, len(history), history=history)
+    return RunResult(result, time_summary, best_epoch, len(history), history=history)
 
 
 register_model("dgmlp", task="node", fit=fit_dgmlp,

@@ -40,16 +40,14 @@ that (see :func:`kd_loss`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
-from graphkit.train.early_stopping import EarlyStopping
 from graphkit.train.result import RunResult
+from graphkit.train.selection import train_with_selection
 from graphkit.train.timing import Timer
 
 __all__ = ["DistillConfig", "check_temperature", "distill", "held_out_split", "kd_loss", "kl_probs",
@@ -133,34 +131,6 @@ def _acc(logits: Tensor, y: Tensor, mask: Tensor) -> float:
     return float((logits[mask].argmax(-1) == y[mask]).float().mean())
 
 
-def _train_selected(model: nn.Module, loss_fn: Callable[[int], Tensor], valid_fn: Callable[[], float], *,
-                    epochs: int, lr: float, weight_decay: float, patience: int | None, desc: str,
-                    progress: bool, timer: Timer | None, ties: bool = False) -> tuple[nn.Module, list[dict], int]:
-    """Full-batch Adam on ``loss_fn(epoch)`` (train mode), keeping the state of best ``valid_fn()`` (eval mode).
-
-    ``ties``: an equal validation value also counts as an improvement (see :class:`EarlyStopping`).
-    """
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    stopper = EarlyStopping(patience, mode="max", ties=ties)
-    history = []
-    for epoch in tqdm(range(epochs), desc=desc, disable=not progress, leave=False, mininterval=0.5):
-        with timer.epoch() if timer is not None else nullcontext():
-            model.train()
-            opt.zero_grad()
-            loss = loss_fn(epoch)
-            loss.backward()
-            opt.step()
-        model.eval()
-        with torch.no_grad():
-            val = valid_fn()
-        history.append({"epoch": epoch, "loss": float(loss.detach()), "valid_accuracy": val})
-        if stopper.step(val, model, epoch):
-            break
-    stopper.restore(model)
-    model.eval()
-    return model, history, stopper.best_epoch
-
-
 def train_teacher(teacher: nn.Module, forward: Callable[[nn.Module], object], y: Tensor, train_mask: Tensor,
                   val_mask: Tensor, *, epochs: int = 200, lr: float = 0.01, weight_decay: float = 5e-4,
                   patience: int | None = None, progress: bool = False, timer: Timer | None = None,
@@ -182,7 +152,7 @@ def train_teacher(teacher: nn.Module, forward: Callable[[nn.Module], object], y:
             loss = loss + out[1]
         return loss
 
-    return _train_selected(teacher, loss_fn, lambda: _acc(_logits(forward(teacher)), y, val_mask), epochs=epochs,
+    return train_with_selection(teacher, loss_fn, lambda: _acc(_logits(forward(teacher)), y, val_mask), epochs=epochs,
                            lr=lr, weight_decay=weight_decay, patience=patience, desc="teacher", progress=progress,
                            timer=timer, ties=select_ties)
 
@@ -236,7 +206,7 @@ def train_student(student: nn.Module, x: Tensor, y: Tensor, train_mask: Tensor, 
             loss = loss + plugin(out, epoch)
         return loss
 
-    return _train_selected(student, loss_fn, lambda: _acc(_logits(student(x)), y, val_mask), epochs=epochs,
+    return train_with_selection(student, loss_fn, lambda: _acc(_logits(student(x)), y, val_mask), epochs=epochs,
                            lr=lr, weight_decay=weight_decay, patience=patience, desc="student", progress=progress,
                            timer=timer, ties=select_ties)
 
