@@ -1,12 +1,14 @@
 r"""The symmetric hypergraph convolution of HGNN (Feng et al., AAAI'19, https://arxiv.org/abs/1809.09401).
 
 .. math::
-    X' = D_v^{-1/2} H W D_e^{-1} H^\top D_v^{-1/2} X \Theta + b
+    X' = D_v^{-1/2} H W D_e^{-1} H^\top D_v^{-1/2} (X \Theta + b)
 
 with :math:`H` the ``N × M`` incidence matrix, :math:`W = \mathrm{diag}(w)` the
 hyperedge weights, :math:`d_v = \sum_e w_e H_{ve}` and :math:`\delta_e = |e|`.
-This is DHG's ``HGNNConv`` / ``L_HGNN`` operator, which the LightHGNN teacher
-uses.
+This is DHG's ``HGNNConv`` (``theta`` then ``smoothing_with_HGNN``), which the
+LightHGNN teacher uses, and the original HGNN code's ``HGNN_conv``: both add the
+bias **before** propagation, so an isolated vertex outputs 0, not ``b``. The tests
+check it against a dense formula and, where ``dhg`` is installed, against DHG.
 
 **How PyG's** ``HypergraphConv`` **differs.** PyG computes
 :math:`D^{-1} H W B^{-1} H^\top X \Theta`: row-normalised (no symmetric
@@ -20,7 +22,6 @@ HGNN code give NaN/inf, iMoonLab/HGNN #14).
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor, nn
 
 from graphkit.ops.incidence import hgnn_propagate
@@ -34,7 +35,7 @@ class HGNNConv(nn.Module):
     Args:
         in_channels: input feature size ``F``.
         out_channels: output feature size ``F'``.
-        bias: add a learnable bias after propagation (default ``True``).
+        bias: learn a bias ``b``, added before propagation as DHG and HGNN do (default ``True``).
 
     Shapes:
         - x: ``[N, F]``; hyperedge_index: ``[2, nnz]`` (row 0 vertex, row 1
@@ -50,24 +51,19 @@ class HGNNConv(nn.Module):
         if in_channels < 1 or out_channels < 1:
             raise ValueError(f"HGNNConv: channel sizes must be positive, got {in_channels} → {out_channels}")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.lin = nn.Linear(in_channels, out_channels, bias=False)
-        self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
-        self.reset_parameters()
+        self.lin = nn.Linear(in_channels, out_channels, bias=bias)
 
     def reset_parameters(self) -> None:
         self.lin.reset_parameters()
-        if self.bias is not None:
-            nn.init.zeros_(self.bias)
 
     def forward(self, x: Tensor, hyperedge_index: Tensor, num_hyperedges: int | None = None,
                 hyperedge_weight: Tensor | None = None) -> Tensor:
         if x.dim() != 2 or x.size(1) != self.in_channels:
             raise ValueError(f"HGNNConv expects x of shape [N, {self.in_channels}], got {list(x.shape)}")
-        out = hgnn_propagate(self.lin(x), hyperedge_index, num_hyperedges, hyperedge_weight)
-        return out if self.bias is None else out + self.bias
+        return hgnn_propagate(self.lin(x), hyperedge_index, num_hyperedges, hyperedge_weight)
 
     def extra_repr(self) -> str:
-        return f"{self.in_channels}, {self.out_channels}, bias={self.bias is not None}"
+        return f"{self.in_channels}, {self.out_channels}, bias={self.lin.bias is not None}"
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.extra_repr()})"
