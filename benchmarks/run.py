@@ -116,12 +116,13 @@ def apply_overrides(cfg: dict, overrides: list[str]) -> dict:
     return cfg
 
 
-def run_once(spec, data, cfg: dict, seed: int, device: torch.device, progress: bool):
-    """One seeded run of ``spec`` on ``data``; returns a RunResult with peak memory set."""
+def run_once(spec, data, cfg: dict, seed: int, device: torch.device, progress: bool, dataset_task: str = "node"):
+    """One seeded run of ``spec`` on ``data`` (a ``dataset_task`` data set); returns a RunResult with peak memory set."""
     seed_everything(seed)
-    if spec.fit is not None:  # the method owns its training procedure
+    fit = spec.fit_for(dataset_task)
+    if fit is not None:  # the method owns its training procedure
         with PeakMemory(device) as mem:
-            result = spec.fit(data, cfg, seed=seed, device=device, progress=progress)
+            result = fit(data, cfg, seed=seed, device=device, progress=progress)
     elif spec.task == "node":
         info = GraphInfo(data.num_nodes, data.num_features, int(data.y.max()) + 1 if data.y.dim() == 1
                          else data.y.size(1), multilabel=data.y.dim() == 2)
@@ -193,7 +194,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     out.parent.mkdir(parents=True, exist_ok=True)
     for r in range(runs):
         seed = args.seed + r
-        result = run_once(spec, data, cfg, seed, device, progress=not args.quiet)
+        result = run_once(spec, data, cfg, seed, device, progress=not args.quiet, dataset_task=dspec.task)
         record = {"model": spec.name, "dataset": dspec.name, "seed": seed, "config": cfg,
                   "config_source": source, "metrics": result.metrics, "time": result.time,
                   "peak_memory_mb": result.peak_memory_mb, "best_epoch": result.best_epoch,

@@ -45,7 +45,7 @@ from graphkit._validation import check_features
 from graphkit.datasets.hypergraphs import graph_to_hypergraph
 from graphkit.datasets.node_splits import per_class_split
 from graphkit.models.baselines import MLP
-from graphkit.models.registry import register_model
+from graphkit.models.registry import register_fit, register_model
 from graphkit.nn.hgnn_conv import HGNNConv
 from graphkit.ops.incidence import check_hyperedge_index, vertex_to_edge
 from graphkit.train.distillation import (
@@ -56,6 +56,7 @@ from graphkit.train.distillation import (
     kl_probs,
     train_teacher,
 )
+from graphkit.train.node_classification import train_node_classifier
 from graphkit.train.result import RunResult
 from graphkit.train.timing import Timer
 
@@ -343,6 +344,25 @@ def fit_hgnn(data, cfg, *, seed, device, progress):
     return RunResult(metrics, timer.summary(), best, len(history), history=history)
 
 
+def fit_hyper_mlp(data, cfg, *, seed, device, progress):
+    """Runner entry for ``mlp`` on hypergraphs: the graph-free baseline on LightHGNN's seeded split.
+
+    The MLP reads vertex features only and trains on the hard labels of the
+    ``train_per_class`` vertices (default 20), selected on the ``val_per_class``
+    validation vertices (default 100), as LightHGNN's MLP row.
+    """
+    hyper = prepare_hypergraph(data, seed=seed, train_per_class=cfg.get("train_per_class", 20),
+                               val_per_class=cfg.get("val_per_class", 100), self_loops="none")
+    plain = Data(x=hyper.x, y=hyper.y, edge_index=torch.empty(2, 0, dtype=torch.long), num_nodes=hyper.num_nodes,
+                 train_mask=hyper.train_mask, val_mask=hyper.val_mask, test_mask=hyper.test_mask)
+    torch.manual_seed(seed)
+    model = MLP(plain.x.size(1), cfg["hidden_channels"], int(plain.y.max()) + 1, num_layers=cfg["num_layers"],
+                dropout=cfg["dropout"])
+    return train_node_classifier(model, plain, epochs=cfg["epochs"], lr=cfg["lr"],
+                                 weight_decay=cfg.get("weight_decay", 0.0), patience=cfg.get("patience"),
+                                 device=device, progress=progress)
+
+
 _ACCEPTS = ("hyper", "node")
 register_model("hgnn", task="hyper", fit=fit_hgnn, accepts=_ACCEPTS,
                description="HGNN, Feng et al. AAAI'19: symmetric hypergraph convolution (LightHGNN's teacher)")(None)
@@ -350,3 +370,4 @@ register_model("lighthgnn", task="hyper", fit=fit_lighthgnn, accepts=_ACCEPTS,
                description="LightHGNN, Feng et al. ICLR'24: HGNN teacher distilled into an MLP")(None)
 register_model("lighthgnn+", task="hyper", fit=fit_lighthgnn_plus, accepts=_ACCEPTS,
                description="LightHGNN+, Feng et al. ICLR'24: + reliable-hyperedge distillation")(None)
+register_fit("mlp", "hyper", fit_hyper_mlp)

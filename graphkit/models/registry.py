@@ -7,8 +7,10 @@ interface (see :mod:`graphkit.train.node_classification` and
 part of the method (NCNC's target-link removal, distillation stages, FastRP's
 fit-then-evaluate) registers a ``fit`` procedure instead, which the runner calls
 in place of the task's generic loop:
-``fit(data, cfg, *, seed, device, progress) -> RunResult``. A new paper is a
-new model file plus one :func:`register_model` entry here.
+``fit(data, cfg, *, seed, device, progress) -> RunResult``. A model can also be
+given a procedure for one more kind of data set with :func:`register_fit` (the
+MLP baseline on hypergraphs, under LightHGNN's split). A new paper is a new
+model file plus one :func:`register_model` entry here.
 """
 
 from __future__ import annotations
@@ -48,10 +50,16 @@ class ModelSpec:
     @property
     def dataset_tasks(self) -> tuple[str, ...]:
         """The data-set tasks this model runs on."""
-        return self.accepts or DEFAULT_ACCEPTS[self.task]
+        extra = tuple(t for (name, t) in _TASK_FITS if name == self.name)
+        return tuple(dict.fromkeys((self.accepts or DEFAULT_ACCEPTS[self.task]) + extra))
+
+    def fit_for(self, dataset_task: str) -> Callable | None:
+        """The procedure that trains this model on a data set of ``dataset_task`` (None: the generic loop)."""
+        return _TASK_FITS.get((self.name, dataset_task), self.fit)
 
 
 _MODELS: dict[str, ModelSpec] = {}
+_TASK_FITS: dict[tuple[str, str], Callable] = {}
 
 
 def register_model(name: str, *, task: str, description: str, fit: Callable | None = None,
@@ -78,6 +86,20 @@ def register_model(name: str, *, task: str, description: str, fit: Callable | No
         return build
 
     return wrap
+
+
+def register_fit(name: str, dataset_task: str, fit: Callable) -> None:
+    """Train the registered model ``name`` with ``fit`` on data sets of ``dataset_task``.
+
+    ``fit`` has the signature of :func:`register_model`'s; it adds ``dataset_task``
+    to the data sets the model accepts.
+    """
+    if dataset_task not in TASKS:
+        raise ValueError(f"dataset_task must be one of {TASKS}, got {dataset_task!r}")
+    key = (get_model(name).name, dataset_task)
+    if key in _TASK_FITS:
+        raise ValueError(f"model {name!r} already has a fit for {dataset_task!r} data sets")
+    _TASK_FITS[key] = fit
 
 
 def model_names(task: str | None = None) -> list[str]:

@@ -45,3 +45,25 @@ def test_fit_procedure_and_accepts():
         _MODELS.pop("demo-embed", None)
     with pytest.raises(ValueError, match="needs a fit procedure"):
         register_model("demo-hyper", task="hyper", description="demo")
+
+
+def test_register_fit_adds_a_data_set_task():
+    from graphkit.models.registry import _TASK_FITS, register_fit
+
+    def fit(data, cfg, *, seed, device, progress):
+        return None
+
+    spec = get_model("gcn")
+    try:
+        register_fit("GCN", "hetero", fit)
+        assert spec.dataset_tasks == ("node", "multilabel", "hetero")
+        assert spec.fit_for("hetero") is fit and spec.fit_for("node") is None
+        with pytest.raises(ValueError, match="already has a fit"):
+            register_fit("gcn", "hetero", fit)
+    finally:
+        _TASK_FITS.pop(("gcn", "hetero"), None)
+    with pytest.raises(ValueError, match="dataset_task must be one of"):
+        register_fit("gcn", "images", fit)
+    with pytest.raises(ValueError, match="unknown model"):
+        register_fit("no-such-model", "hyper", fit)
+    assert get_model("mlp").fit_for("hyper") is not None  # LightHGNN's MLP row
