@@ -254,21 +254,25 @@ def _fit(data: Data, cfg: dict, *, vq: bool, seed: int, device, progress: bool):
                    seed=seed, device=device, progress=progress)
 
 
+def _config(vq: bool, cfg: dict | None) -> dict:
+    """``cfg`` over the defaults of VQGraph (``vq``) or GLNN."""
+    return {**DEFAULTS, **({} if vq else GLNN_TEACHER), **(cfg or {})}
+
+
 def fit_vqgraph(data, cfg, *, seed, device, progress):
     """Runner entry for ``vqgraph``."""
-    return _fit(data, {**DEFAULTS, **cfg}, vq=True, seed=seed, device=device, progress=progress)[0]
+    return _fit(data, _config(True, cfg), vq=True, seed=seed, device=device, progress=progress)[0]
 
 
 def fit_glnn(data, cfg, *, seed, device, progress):
     """Runner entry for ``glnn``."""
-    return _fit(data, {**DEFAULTS, **GLNN_TEACHER, **cfg}, vq=False, seed=seed, device=device, progress=progress)[0]
+    return _fit(data, _config(False, cfg), vq=False, seed=seed, device=device, progress=progress)[0]
 
 
 def _fit_classmethod(vq: bool):
     def fit(cls, data: Data, config: dict | None = None, *, seed: int = 0, device="cpu", progress: bool = False):
         """Train the teacher and distil a new student on ``data``; return ``(student, RunResult)``."""
-        base = DEFAULTS if vq else {**DEFAULTS, **GLNN_TEACHER}
-        result, art = _fit(data, {**base, **(config or {})}, vq=vq, seed=seed, device=device, progress=progress)
+        result, art = _fit(data, _config(vq, config), vq=vq, seed=seed, device=device, progress=progress)
         return art["student"], result
     return classmethod(fit)
 

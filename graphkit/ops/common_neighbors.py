@@ -268,15 +268,17 @@ class _SetPool(torch.autograd.Function):
         x, value, rowptr, col = ctx.saved_tensors
         grad = grad.contiguous()
         grad_x = grad_value = None
+        row = CSR(rowptr, col, None, grad.size(0), x.size(0)).row()  # shared by both gradients
         if ctx.needs_input_grad[0]:
-            grad_x = _transposed_product(rowptr, col, value, grad, x.size(0))
+            grad_x = _transposed_product(rowptr, col, value, grad, x.size(0), row=row)
         if ctx.needs_input_grad[1]:
-            grad_value = _entry_dots(rowptr, col, grad, x)
+            grad_value = _entry_dots(row, col, grad, x)
         return grad_x, grad_value, None, None, None
 
 
 def _transposed_product(rowptr: Tensor, col: Tensor, value: Tensor | None, grad: Tensor, num_cols: int,
-                        *, block_bytes: int = 1 << 20, max_partial_bytes: int = 1 << 26) -> Tensor:
+                        *, block_bytes: int = 1 << 20, max_partial_bytes: int = 1 << 26,
+                        row: Tensor | None = None) -> Tensor:
     r"""``S^T @ grad`` for a ``[B, num_cols]`` CSR ``S``, by blocks of ``grad``'s rows.
 
     The rows of ``S`` are cut into blocks whose slice of ``grad`` fits in cache
@@ -284,6 +286,7 @@ def _transposed_product(rowptr: Tensor, col: Tensor, value: Tensor | None, grad:
     a CSR of its transpose, stacked as one ``[blocks * num_cols, B]`` matrix, and
     one sparse product gives the per-block partial sums, which are added up. The
     partials are capped at ``max_partial_bytes`` by using fewer, larger blocks.
+    ``row`` is ``S``'s row index per entry, if the caller already has it.
     Time :math:`O(\mathrm{nnz} \log \mathrm{nnz} + \mathrm{nnz} F)`.
     """
     num_rows, feats = grad.shape
@@ -292,7 +295,8 @@ def _transposed_product(rowptr: Tensor, col: Tensor, value: Tensor | None, grad:
                  max_partial_bytes // max(num_cols * feats * elem, 1))
     block = math.ceil(num_rows / max(blocks, 1)) if num_rows else 1
     blocks = math.ceil(num_rows / block) if num_rows else 1
-    row = torch.repeat_interleave(torch.arange(num_rows, device=col.device), rowptr.diff(), output_size=col.numel())
+    if row is None:
+        row = CSR(rowptr, col, None, num_rows, num_cols).row()
     small = blocks * num_cols < 2**31  # a 4-byte sort key halves the sort's traffic
     key = col.int() if small else col
     if blocks > 1:
@@ -307,10 +311,8 @@ def _transposed_product(rowptr: Tensor, col: Tensor, value: Tensor | None, grad:
     return partial.view(blocks, num_cols, feats).sum(0)
 
 
-def _entry_dots(rowptr: Tensor, col: Tensor, grad: Tensor, x: Tensor, *, chunk: int = 1 << 16) -> Tensor:
+def _entry_dots(row: Tensor, col: Tensor, grad: Tensor, x: Tensor, *, chunk: int = 1 << 16) -> Tensor:
     """``<grad[b], x[u]>`` for every stored entry ``(b, u)``: the gradient of the values, in chunks."""
-    row = torch.repeat_interleave(torch.arange(grad.size(0), device=col.device), rowptr.diff(),
-                                  output_size=col.numel())
     out = torch.empty(col.numel(), dtype=grad.dtype, device=grad.device)
     for start in range(0, col.numel(), chunk):
         r, c = row[start:start + chunk], col[start:start + chunk]

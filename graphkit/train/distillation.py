@@ -152,9 +152,9 @@ def train_teacher(teacher: nn.Module, forward: Callable[[nn.Module], object], y:
             loss = loss + out[1]
         return loss
 
-    return train_with_selection(teacher, loss_fn, lambda: _acc(_logits(forward(teacher)), y, val_mask), epochs=epochs,
-                           lr=lr, weight_decay=weight_decay, patience=patience, desc="teacher", progress=progress,
-                           timer=timer, ties=select_ties)
+    return train_with_selection(teacher, loss_fn, lambda: _acc(_logits(forward(teacher)), y, val_mask),
+                                epochs=epochs, lr=lr, weight_decay=weight_decay, patience=patience, desc="teacher",
+                                progress=progress, timer=timer, ties=select_ties)
 
 
 def train_student(student: nn.Module, x: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
@@ -206,9 +206,9 @@ def train_student(student: nn.Module, x: Tensor, y: Tensor, train_mask: Tensor, 
             loss = loss + plugin(out, epoch)
         return loss
 
-    return train_with_selection(student, loss_fn, lambda: _acc(_logits(student(x)), y, val_mask), epochs=epochs,
-                           lr=lr, weight_decay=weight_decay, patience=patience, desc="student", progress=progress,
-                           timer=timer, ties=select_ties)
+    return train_with_selection(student, loss_fn, lambda: _acc(_logits(student(x)), y, val_mask),
+                                epochs=epochs, lr=lr, weight_decay=weight_decay, patience=patience, desc="student",
+                                progress=progress, timer=timer, ties=select_ties)
 
 
 @dataclass
