@@ -1,139 +1,103 @@
-"""The model registry: name → task and builder, used by the benchmark runner.
+"""The method table: every runnable method in one place, imported only when used.
 
-A builder receives a :class:`GraphInfo` (sizes of the loaded data) and the
-merged config dict and returns an ``nn.Module`` that follows its task's
-interface (see :mod:`graphkit.train.node_classification` and
-:mod:`graphkit.train.link_prediction`). A method whose training procedure is
-part of the method (NCNC's target-link removal, distillation stages, FastRP's
-fit-then-evaluate) registers a ``fit`` procedure instead, which the runner calls
-in place of the task's generic loop:
-``fit(data, cfg, *, seed, device, progress) -> RunResult``. A model can also be
-given a procedure for one more kind of data set with :func:`register_fit` (the
-MLP baseline on hypergraphs, under LightHGNN's split). A new paper is a new
-model file plus one :func:`register_model` entry here.
+One row per method: its runner name, the module under ``graphkit.models`` that
+defines it, the model class, its config class, its procedure, the kinds of
+data set it runs on, and a one-line description. Adding a method is one row
+here (plus its own file); nothing registers itself on import, and the runner
+discovers everything from this table.
+
+Data-set kinds are those of :func:`graphkit.datasets.spec` (``node``,
+``multilabel``, ``link``, ``graph``, ``hyper``, ``hetero``).
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+import importlib
 from dataclasses import dataclass
 
-from torch import nn
-
-from graphkit.models.baselines import GCN, MLP, SAGE
-from graphkit.models.gae import GAE
-
-TASKS = ("node", "link", "embedding", "hyper", "hetero")
-# data-set tasks each model task runs on by default (link models split node data sets' edges)
-DEFAULT_ACCEPTS = {"node": ("node", "multilabel"), "link": ("link", "node", "multilabel", "graph"),
-                   "embedding": ("node", "multilabel"), "hyper": ("hyper",), "hetero": ("hetero",)}
+__all__ = ["MethodSpec", "METHODS", "get_method", "method_names", "procedure_for"]
 
 
 @dataclass(frozen=True)
-class GraphInfo:
-    num_nodes: int
-    num_features: int
-    num_classes: int = 0
-    multilabel: bool = False
-
-
-@dataclass(frozen=True)
-class ModelSpec:
+class MethodSpec:
     name: str
-    task: str
-    build: Callable[[GraphInfo, dict], nn.Module] | None
+    module: str
+    model_name: str
+    config_name: str
+    fit_name: str
+    datasets: tuple[str, ...]
     description: str
-    fit: Callable | None = None
-    accepts: tuple[str, ...] = ()
+
+    def _attr(self, name: str):
+        return getattr(importlib.import_module(f"graphkit.models.{self.module}"), name)
 
     @property
-    def dataset_tasks(self) -> tuple[str, ...]:
-        """The data-set tasks this model runs on."""
-        extra = tuple(t for (name, t) in _TASK_FITS if name == self.name)
-        return tuple(dict.fromkeys((self.accepts or DEFAULT_ACCEPTS[self.task]) + extra))
+    def model(self) -> type:
+        return self._attr(self.model_name)
 
-    def fit_for(self, dataset_task: str) -> Callable | None:
-        """The procedure that trains this model on a data set of ``dataset_task`` (None: the generic loop)."""
-        return _TASK_FITS.get((self.name, dataset_task), self.fit)
+    @property
+    def config(self) -> type:
+        return self._attr(self.config_name)
 
-
-_MODELS: dict[str, ModelSpec] = {}
-_TASK_FITS: dict[tuple[str, str], Callable] = {}
+    @property
+    def fit(self):
+        return self._attr(self.fit_name)
 
 
-def register_model(name: str, *, task: str, description: str, fit: Callable | None = None,
-                   accepts: tuple[str, ...] = ()):
-    """Decorator registering ``build(info, config) -> nn.Module`` under ``name``.
-
-    Args:
-        task: the model's task; ``'node'`` and ``'link'`` have generic loops, the
-            others need ``fit``.
-        fit: optional method-specific procedure
-            ``fit(data, cfg, *, seed, device, progress) -> RunResult`` that the
-            runner calls instead of the generic loop.
-        accepts: data-set tasks the model runs on (default: by ``task``).
-    """
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
-    if fit is None and task not in ("node", "link"):
-        raise ValueError(f"a {task!r} model needs a fit procedure: there is no generic {task} loop")
-
-    def wrap(build):
-        if name in _MODELS:
-            raise ValueError(f"model {name!r} is registered twice")
-        _MODELS[name] = ModelSpec(name, task, build, description, fit=fit, accepts=tuple(accepts))
-        return build
-
-    return wrap
-
-
-def register_fit(name: str, dataset_task: str, fit: Callable) -> None:
-    """Train the registered model ``name`` with ``fit`` on data sets of ``dataset_task``.
-
-    ``fit`` has the signature of :func:`register_model`'s; it adds ``dataset_task``
-    to the data sets the model accepts.
-    """
-    if dataset_task not in TASKS:
-        raise ValueError(f"dataset_task must be one of {TASKS}, got {dataset_task!r}")
-    key = (get_model(name).name, dataset_task)
-    if key in _TASK_FITS:
-        raise ValueError(f"model {name!r} already has a fit for {dataset_task!r} data sets")
-    _TASK_FITS[key] = fit
+NODE = ("node", "multilabel")
+LINK = ("link", "node", "multilabel", "graph")
+_ROWS = [
+    # name          module        model            config                 procedure              data sets
+    ("mlp",        "baselines",  "MLP",           "MLPConfig",           "fit_node_classifier", NODE + ("hyper",),
+     "MLP on node features (no graph); on hypergraphs LightHGNN's MLP row"),
+    ("gcn",        "baselines",  "GCN",           "GCNConfig",           "fit_node_classifier", NODE,
+     "GCN, Kipf & Welling 2017 (PyG GCNConv)"),
+    ("sage",       "baselines",  "SAGE",          "SAGEConfig",          "fit_node_classifier", NODE,
+     "GraphSAGE-mean, Hamilton et al. 2017 (PyG SAGEConv)"),
+    ("gae",        "gae",        "GAE",           "GAEConfig",           "fit_link_predictor",  LINK,
+     "GAE: GNN encoder + dot-product decoder"),
+    ("ncn",        "ncn",        "NCN",           "NCNConfig",           "fit_ncn",             LINK,
+     "NCN, Wang et al. ICLR 2024 (official procedure: target-link removal)"),
+    ("ncnc",       "ncn",        "NCNC",          "NCNCConfig",          "fit_ncn",             LINK,
+     "NCNC: NCN with common-neighbour completion, Wang et al. ICLR 2024"),
+    ("dagnn",      "dagnn",      "DAGNN",         "DAGNNConfig",         "fit_dagnn",           ("node",),
+     "DAGNN, Liu et al. KDD 2020: MLP, K-hop propagation, adaptive hop adjustment"),
+    ("dgmlp",      "dgmlp",      "DGMLP",         "DGMLPConfig",         "fit_dgmlp",           ("node",),
+     "DGMLP, Zhang et al. 2021: node-adaptive hop weighting (parameter-free) + linear"),
+    ("fastrp",     "fastrp",     "FastRP",        "FastRPConfig",        "fit_fastrp",          NODE,
+     "FastRP, Chen et al. CIKM 2019: very sparse random projection embeddings + linear probe"),
+    ("hgnn",       "lighthgnn",  "HGNN",          "HGNNConfig",          "fit_hgnn",            ("hyper", "node"),
+     "HGNN, Feng et al. AAAI'19: symmetric hypergraph convolution (LightHGNN's teacher)"),
+    ("lighthgnn",  "lighthgnn",  "LightHGNN",     "LightHGNNConfig",     "fit_lighthgnn",       ("hyper", "node"),
+     "LightHGNN, Feng et al. ICLR'24: HGNN teacher distilled into an MLP"),
+    ("lighthgnn+", "lighthgnn",  "LightHGNNPlus", "LightHGNNConfig",     "fit_lighthgnn",       ("hyper", "node"),
+     "LightHGNN+, Feng et al. ICLR'24: + reliable-hyperedge distillation"),
+    ("vqgraph",    "vqgraph",    "VQGraph",       "VQGraphConfig",       "fit_vqgraph",         ("node",),
+     "VQGraph, Yang et al. ICLR'24: VQ-VAE graph tokenizer distilled into an MLP"),
+    ("glnn",       "vqgraph",    "GLNN",          "GLNNConfig",          "fit_glnn",            ("node",),
+     "GLNN, Zhang et al. ICLR'22: GraphSAGE soft labels distilled into an MLP"),
+]
+METHODS: dict[str, MethodSpec] = {row[0]: MethodSpec(*row) for row in _ROWS}
 
 
-def model_names(task: str | None = None) -> list[str]:
-    return sorted(n for n, s in _MODELS.items() if task is None or s.task == task)
+def method_names(dataset_kind: str | None = None) -> list[str]:
+    """Sorted method names, optionally those that run on data sets of ``dataset_kind``."""
+    return sorted(n for n, s in METHODS.items() if dataset_kind is None or dataset_kind in s.datasets)
 
 
-def get_model(name: str) -> ModelSpec:
-    """The registry entry for ``name``; unknown names raise with the valid list."""
-    key = name.lower()
-    if key not in _MODELS:
-        close = difflib.get_close_matches(key, _MODELS, n=3)
+def get_method(name: str) -> MethodSpec:
+    """The table row of ``name``; unknown names raise with the valid list."""
+    key = str(name).lower()
+    if key not in METHODS:
+        close = difflib.get_close_matches(key, METHODS, n=3)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise ValueError(f"unknown model {name!r}.{hint} Valid names: {', '.join(model_names())}")
-    return _MODELS[key]
+        raise ValueError(f"unknown model {name!r}.{hint} Valid names: {', '.join(method_names())}")
+    return METHODS[key]
 
 
-def _node_baseline(cls):
-    def build(info: GraphInfo, cfg: dict) -> nn.Module:
-        if info.num_features < 1:
-            raise ValueError(f"{cls.__name__} needs node features; this data set has none")
-        return cls(info.num_features, cfg["hidden_channels"], info.num_classes,
-                   num_layers=cfg["num_layers"], dropout=cfg["dropout"])
-
-    return build
-
-
-register_model("mlp", task="node", description="MLP on node features (no graph)")(_node_baseline(MLP))
-register_model("gcn", task="node", description="GCN, Kipf & Welling 2017 (PyG GCNConv)")(_node_baseline(GCN))
-register_model("sage", task="node", description="GraphSAGE-mean, Hamilton et al. 2017 (PyG SAGEConv)")(
-    _node_baseline(SAGE)
-)
-
-
-@register_model("gae", task="link", description="GAE: GNN encoder + dot-product decoder")
-def _build_gae(info: GraphInfo, cfg: dict) -> nn.Module:
-    return GAE(info.num_features, cfg["hidden_channels"], num_layers=cfg["num_layers"],
-               dropout=cfg["dropout"], encoder=cfg.get("encoder", "gcn"), num_nodes=info.num_nodes)
+def procedure_for(model) -> str | None:
+    """The name of the procedure that trains ``model``'s class (exact class first), or ``None``."""
+    cls = type(model)
+    rows = [s for s in METHODS.values() if s.model is cls] or [s for s in METHODS.values() if isinstance(model, s.model)]
+    return rows[0].fit_name if rows else None

@@ -39,8 +39,11 @@ class PeakMemory:
     On CUDA it reports ``torch.cuda.max_memory_allocated`` after resetting the
     peak stats. On CPU it reports the process's peak RSS; on Linux the peak
     mark is reset on entry, elsewhere the value is the process-lifetime peak
-    (``reset`` tells which).
+    (``reset`` tells which). Nested meters do not reset the mark, so an outer
+    meter still sees the peak of everything it encloses.
     """
+
+    _depth = 0  # meters currently open in this process
 
     def __init__(self, device: torch.device | str | None = None):
         self.device = torch.device("cpu") if device is None else torch.device(device)
@@ -48,6 +51,9 @@ class PeakMemory:
         self.reset: bool = False
 
     def __enter__(self) -> PeakMemory:
+        PeakMemory._depth += 1
+        if PeakMemory._depth > 1:
+            return self
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
             torch.cuda.reset_peak_memory_stats(self.device)
@@ -57,6 +63,7 @@ class PeakMemory:
         return self
 
     def __exit__(self, *exc) -> None:
+        PeakMemory._depth -= 1
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
             self.peak_mb = torch.cuda.max_memory_allocated(self.device) / 2**20

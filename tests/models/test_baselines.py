@@ -1,8 +1,35 @@
 import pytest
 import torch
+from torch_geometric.data import Data
 
-from graphkit.models import GCN, MLP, SAGE
+from graphkit import datasets
+from graphkit.models.baselines import (
+    GCN,
+    MLP,
+    SAGE,
+    GCNConfig,
+    MLPConfig,
+    NodeClassifierConfig,
+    SAGEConfig,
+    fit_node_classifier,
+)
+from graphkit.models.procedure import GraphInfo
 from tests.conftest import random_graph
+
+
+def block_graph(n=200, classes=2, seed=0, multilabel=False):
+    """Two dense blocks with weakly informative features: the graph carries the signal."""
+    gen = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % classes
+    src = torch.randint(0, n, (8 * n,), generator=gen)
+    dst = torch.randint(0, n // classes, (8 * n,), generator=gen) * classes + y[src]
+    ei = torch.cat([torch.stack([src, dst]), torch.stack([dst, src])], 1)
+    x = torch.randn(n, 8, generator=gen) + 0.3 * torch.nn.functional.one_hot(y, 8).float()
+    perm = torch.randperm(n, generator=gen)
+    masks = [torch.zeros(n, dtype=torch.bool) for _ in range(3)]
+    masks[0][perm[:40]], masks[1][perm[40:100]], masks[2][perm[100:]] = True, True, True
+    target = torch.stack([y == 0, y == 1, torch.ones(n, dtype=torch.bool)], 1).long() if multilabel else y
+    return Data(x=x, edge_index=ei, y=target, train_mask=masks[0], val_mask=masks[1], test_mask=masks[2])
 
 
 @pytest.mark.parametrize("cls", [MLP, GCN, SAGE])
@@ -50,3 +77,61 @@ def test_sage_gcn_aggregator_matches_dense_reference():
     assert not hasattr(model.net.convs[0], "lin_r") or model.net.convs[0].lin_r is None
     with pytest.raises(ValueError, match="aggr"):
         SAGE(4, 6, 3, aggr="max")
+
+
+# --------------------------------------------------------------------------- fit_node_classifier
+
+
+def test_gcn_uses_the_graph_and_beats_mlp():
+    data = block_graph()
+    gcn = fit_node_classifier(GCN(8, 16, 2), data, {"epochs": 60}, progress=False)
+    mlp = fit_node_classifier(MLP(8, 16, 2), data, {"epochs": 60}, progress=False)
+    assert gcn.metrics["test_accuracy"] > 0.9
+    assert gcn.metrics["test_accuracy"] > mlp.metrics["test_accuracy"] + 0.1
+    assert set(gcn.metrics) == {"valid_accuracy", "test_accuracy"}
+    assert gcn.epochs_run == 60 and len(gcn.history) == 60 and 0 <= gcn.best_epoch < 60
+    assert gcn.time["train_s"] > 0 and gcn.time["epoch_s"] > 0 and gcn.time["inference_s"] > 0
+
+
+def test_selected_epoch_is_the_best_validation_epoch():
+    res = fit_node_classifier(GCN(8, 16, 2), block_graph(seed=1), {"epochs": 30}, progress=False)
+    best = max(h["valid_accuracy"] for h in res.history)
+    assert res.metrics["valid_accuracy"] == pytest.approx(best)
+    assert res.history[res.best_epoch]["valid_accuracy"] == pytest.approx(best)
+
+
+def test_patience_stops_early_and_multilabel_reports_f1():
+    res = fit_node_classifier(GCN(8, 16, 2), block_graph(), {"epochs": 500, "patience": 5, "lr": 0.05},
+                              progress=False)
+    assert res.epochs_run < 500
+    res = fit_node_classifier(GCN(8, 16, 3), block_graph(multilabel=True), {"epochs": 60}, progress=False)
+    assert set(res.metrics) == {"valid_micro_f1", "valid_macro_f1", "test_micro_f1", "test_macro_f1"}
+    assert res.metrics["test_micro_f1"] > 0.8
+
+
+def test_per_class_split_and_mlp_without_a_graph():
+    data = block_graph()
+    hyper = Data(x=data.x, y=data.y, hyperedge_index=torch.zeros(2, 0, dtype=torch.long), num_nodes=200,
+                 train_mask=data.train_mask, val_mask=data.val_mask, test_mask=data.test_mask)
+    res = fit_node_classifier(MLP(8, 16, 2), hyper, {"epochs": 3, "train_per_class": 10, "val_per_class": 20},
+                              progress=False)
+    assert set(res.metrics) == {"valid_accuracy", "test_accuracy"}
+    with pytest.raises(ValueError, match="needs a graph: data.edge_index is missing"):
+        fit_node_classifier(GCN(8, 16, 2), hyper, {"epochs": 1})
+    with pytest.raises(ValueError, match="train_per_class needs val_per_class"):
+        fit_node_classifier(MLP(8, 16, 2), data, {"train_per_class": 10})
+
+
+def test_from_config_and_presets():
+    data = datasets.load("csbm", num_nodes=300, seed=0)
+    model = GCN.from_config(GCNConfig.paper("cora"), data)
+    assert (model.in_channels, model.hidden_channels, model.out_channels) == (data.num_features, 16,
+                                                                            int(data.y.max()) + 1)
+    assert MLPConfig.paper("cocitation-cora").train_per_class == 20
+    for cls in (NodeClassifierConfig, MLPConfig, GCNConfig, SAGEConfig):
+        for name in cls.presets:
+            cls.paper(name)
+    with pytest.raises(ValueError, match="needs node features"):
+        GCN.from_config(GCNConfig(), GraphInfo(10, 0, 3))
+    with pytest.raises(ValueError, match="dropout must be in"):
+        GCNConfig(dropout=1.0)

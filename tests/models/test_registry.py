@@ -1,69 +1,75 @@
+"""The method table: every row resolves, every preset builds, every method runs through the runner."""
+
+import json
+
 import pytest
+import torch
 from torch import nn
 
-from graphkit.models import GraphInfo, get_model, model_names, register_model
+from graphkit import datasets, runner
+from graphkit.models.registry import METHODS, get_method, method_names, procedure_for
+from graphkit.nn.model import Model, reinitialize
 
-CFG = {"hidden_channels": 8, "num_layers": 2, "dropout": 0.0}
-
-
-def test_baselines_are_registered_with_their_task():
-    assert {"mlp", "gcn", "sage"} <= set(model_names("node"))
-    assert "gae" in model_names("link")
-    info = GraphInfo(num_nodes=10, num_features=4, num_classes=3)
-    for name in ("mlp", "gcn", "sage", "gae"):
-        assert isinstance(get_model(name).build(info, CFG), nn.Module)
-    assert get_model("GCN").name == "gcn"
+NAMES = sorted(METHODS)
 
 
-def test_unknown_model_lists_valid_names():
+def paper_preset(spec) -> str | None:
+    """The first preset of a real data set, else None (the defaults)."""
+    real = [n for n in spec.config.presets if n in datasets.names() and not datasets.spec(n).synthetic]
+    return real[0] if real else None
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_row_resolves_to_model_config_and_procedure(name):
+    spec = get_method(name)
+    assert isinstance(spec.model, type) and callable(spec.fit) and hasattr(spec.model, "from_config")
+    assert any(issubclass(spec.model, t) for t in spec.fit.model_type)
+    assert issubclass(spec.config, spec.fit.config_type_for(spec.model))
+    assert spec.config.source, f"{spec.config.__name__} names no source"
+    for preset in spec.config.presets:
+        assert spec.config.paper(preset) is not None
+        assert spec.config.source_for(preset)
+    assert set(spec.datasets) <= {"node", "multilabel", "link", "graph", "hyper", "hetero"}
+
+
+def test_lookup():
+    assert get_method("GCN").name == "gcn" and "gae" in method_names("link") and "mlp" in method_names("hyper")
+    assert set(method_names()) == set(NAMES)
     with pytest.raises(ValueError, match="unknown model 'gnc'.*Did you mean .*'gcn'.*Valid names: .*sage"):
-        get_model("gnc")
+        get_method("gnc")
+    assert procedure_for(torch.nn.Linear(1, 1)) is None
 
 
-def test_node_baseline_needs_features_and_registration_errors():
-    with pytest.raises(ValueError, match="needs node features"):
-        get_model("gcn").build(GraphInfo(10, 0, 3), CFG)
-    with pytest.raises(ValueError, match="registered twice"):
-        register_model("gcn", task="node", description="dup")(lambda info, cfg: None)
-    with pytest.raises(ValueError, match="task must be one of"):
-        register_model("x", task="graph", description="")
+@pytest.mark.parametrize("name", NAMES)
+def test_every_method_runs_its_paper_preset_through_the_runner(name, tmp_path):
+    spec = get_method(name)
+    kind = "node" if "node" in spec.datasets else spec.datasets[0]
+    assert kind == "node", "every method has a synthetic data set to run on"
+    argv = ["--model", name, "--dataset", "csbm", "--data", "num_nodes=600", "--runs", "1", "--quiet",
+            "--out", str(tmp_path / "r.jsonl")]
+    if paper_preset(spec):
+        argv += ["--preset", paper_preset(spec)]
+    if "epochs" in spec.config.keys():
+        argv += ["--epochs", "1"]
+    (record,) = runner.run(argv)
+    assert record["model"] == name and record["metrics"]
+    assert all(v == v for v in record["metrics"].values())  # no NaN
+    assert json.loads((tmp_path / "r.jsonl").read_text())["seed"] == 0
+    assert procedure_for(spec.model.from_config(spec.config(), datasets.load("csbm", num_nodes=240))) == spec.fit_name
 
 
-def test_fit_procedure_and_accepts():
-    from graphkit.models.registry import _MODELS
-
-    def fit(data, cfg, *, seed, device, progress):
-        return None
-
-    try:
-        register_model("demo-embed", task="embedding", description="demo", fit=fit,
-                       accepts=("multilabel",))(None)
-        spec = get_model("demo-embed")
-        assert spec.fit is fit and spec.dataset_tasks == ("multilabel",)
-        assert get_model("gcn").dataset_tasks == ("node", "multilabel")
-    finally:
-        _MODELS.pop("demo-embed", None)
-    with pytest.raises(ValueError, match="needs a fit procedure"):
-        register_model("demo-hyper", task="hyper", description="demo")
-
-
-def test_register_fit_adds_a_data_set_task():
-    from graphkit.models.registry import _TASK_FITS, register_fit
-
-    def fit(data, cfg, *, seed, device, progress):
-        return None
-
-    spec = get_model("gcn")
-    try:
-        register_fit("GCN", "hetero", fit)
-        assert spec.dataset_tasks == ("node", "multilabel", "hetero")
-        assert spec.fit_for("hetero") is fit and spec.fit_for("node") is None
-        with pytest.raises(ValueError, match="already has a fit"):
-            register_fit("gcn", "hetero", fit)
-    finally:
-        _TASK_FITS.pop(("gcn", "hetero"), None)
-    with pytest.raises(ValueError, match="dataset_task must be one of"):
-        register_fit("gcn", "images", fit)
-    with pytest.raises(ValueError, match="unknown model"):
-        register_fit("no-such-model", "hyper", fit)
-    assert get_model("mlp").fit_for("hyper") is not None  # LightHGNN's MLP row
+@pytest.mark.parametrize("name", [n for n in NAMES if issubclass(METHODS[n].model, nn.Module)])
+def test_reinitialize_reproduces_construction(name):
+    spec = get_method(name)
+    data = datasets.load("csbm", num_nodes=120, seed=1)
+    torch.manual_seed(5)
+    built = spec.model.from_config(spec.config(), data)
+    after = torch.rand(2)
+    assert isinstance(built, Model)
+    torch.manual_seed(6)
+    other = spec.model.from_config(spec.config(), data)
+    torch.manual_seed(5)
+    reinitialize(other)
+    for (key, a), (_, b) in zip(built.state_dict().items(), other.state_dict().items(), strict=True):
+        assert torch.equal(a, b), key
+    assert torch.equal(torch.rand(2), after)

@@ -18,10 +18,21 @@ def test_records_epochs_and_inference():
 
 def test_empty_summary_and_exception_still_recorded():
     timer = Timer()
-    assert timer.summary() == {"train_s": 0.0, "epoch_s": 0.0, "inference_s": 0.0}
+    assert timer.summary() == {"train_s": 0.0, "epoch_s": 0.0, "eval_s": 0.0, "inference_s": 0.0}
     try:
         with timer.epoch():
             raise RuntimeError
     except RuntimeError:
         pass
     assert len(timer.epoch_times) == 1
+
+
+def test_evaluation_and_named_stages():
+    timer = Timer("cpu")
+    with timer.evaluation():
+        time.sleep(0.01)
+    for _ in range(2):
+        with timer.stage("precompute"):
+            time.sleep(0.01)
+    s = timer.summary()
+    assert s["eval_s"] >= 0.01 and s["precompute_s"] >= 0.02 and len(timer.eval_times) == 1

@@ -1,0 +1,118 @@
+"""The one signature of every method's procedure, and the sizes a model is built from.
+
+Every ``fit_<method>`` is declared with :func:`procedure`, which gives it the
+same public signature and behaviour::
+
+    fit_dagnn(model, data, config=None, *, seed=0, device=None, progress=None, warm_start=False) -> FitResult
+
+- ``model`` must be an instance of the method's model class (else a one-line
+  ``TypeError`` that names the right class and procedure); it is trained **in
+  place** and returned as ``result.model``.
+- ``config`` is the method's config, a ``dict`` of its keys, or ``None`` (the
+  defaults); unknown keys raise with the valid list.
+- ``seed`` seeds every generator the call uses (python, numpy, torch). Unless
+  ``warm_start``, the procedure redraws the model's initial parameters from it
+  (:func:`graphkit.nn.model.reinitialize`), so the same seed gives the same
+  result whatever was done to the module before — scikit-learn's ``fit``.
+- ``device``: ``None`` trains where the model is; ``'cpu'``, ``'cuda[:N]'`` or
+  ``'auto'`` move it there.
+- ``progress``: a progress bar; ``None`` shows it on a terminal only.
+- The result carries the peak memory of the call (RSS on CPU, max allocated on CUDA).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from graphkit.train.config import Config
+from graphkit.train.device import resolve_device
+from graphkit.train.memory import PeakMemory
+from graphkit.train.result import FitResult
+from graphkit.train.seed import seed_everything
+
+__all__ = ["GraphInfo", "graph_info", "procedure"]
+
+
+@dataclass(frozen=True)
+class GraphInfo:
+    """The sizes a model is built from: nodes, feature width, classes (or label columns)."""
+
+    num_nodes: int
+    num_features: int
+    num_classes: int = 0
+    multilabel: bool = False
+
+
+def graph_info(data) -> GraphInfo:
+    """:class:`GraphInfo` of a ``Data`` (graph or hypergraph), a ``LinkSplit`` or a ``GraphInfo``."""
+    if isinstance(data, GraphInfo):
+        return data
+    x = getattr(data, "x", None)
+    num_features = 0 if x is None else int(x.size(1)) if x.dim() == 2 else 0
+    y = getattr(data, "y", None)
+    num_classes, multilabel = 0, False
+    if isinstance(y, torch.Tensor) and y.numel():
+        multilabel = y.dim() == 2
+        num_classes = int(y.size(1)) if multilabel else int(y.max()) + 1
+    return GraphInfo(int(data.num_nodes), num_features, num_classes, multilabel)
+
+
+def _model_device(model) -> torch.device:
+    """Where the model computes: its parameters' device, an estimator's ``device``, else the CPU."""
+    if isinstance(model, nn.Module):
+        for tensor in model.parameters():
+            return tensor.device
+    elif getattr(model, "device", None) is not None:
+        return resolve_device(model.device)
+    return torch.device("cpu")
+
+
+def procedure(model_type: type | tuple[type, ...], config_type: type[Config] | dict[type, type[Config]]):
+    """Declare ``fit(model, data, config, *, seed, device, progress, warm_start) -> FitResult`` (see module doc).
+
+    The body receives the resolved ``config`` and ``device`` (a ``torch.device``),
+    runs after seeding, and is measured for peak memory. ``config_type`` is the
+    config class, or ``{model class: config class}`` when variants of a method
+    have their own (the most specific class first): a dict or ``None`` config then
+    becomes the variant's own config.
+    """
+    types_ = model_type if isinstance(model_type, tuple) else (model_type,)
+    expected = " or ".join(t.__name__ for t in types_)
+    by_model = config_type if isinstance(config_type, dict) else {t: config_type for t in types_}
+
+    def config_type_for(cls: type) -> type[Config]:
+        return next(c for t, c in by_model.items() if issubclass(cls, t))
+
+    def wrap(body: Callable[..., FitResult]):
+        @functools.wraps(body)
+        def fit(model, data, config=None, *, seed: int = 0, device=None, progress: bool | None = None,
+                warm_start: bool = False) -> FitResult:
+            if not isinstance(model, types_):
+                raise TypeError(f"{body.__name__} trains a {expected}, got {type(model).__name__}: build one with "
+                                f"{types_[0].__name__}.from_config(config, data), or {_fix_for(model)}")
+            config = config_type_for(type(model)).coerce(config)
+            dev = _model_device(model) if device is None else resolve_device(device)
+            seed_everything(seed)
+            with PeakMemory(dev) as memory:
+                result = body(model, data, config, seed=seed, device=dev, progress=progress, warm_start=warm_start)
+            result.peak_memory_mb = memory.peak_mb
+            result.model, result.config = model, config
+            return result
+
+        fit.model_type, fit.config_type_for = types_, config_type_for
+        return fit
+
+    return wrap
+
+
+def _fix_for(model) -> str:
+    from graphkit.models.registry import procedure_for  # same layer; imported late to avoid a cycle
+
+    name = procedure_for(model)
+    return f"train a {type(model).__name__} with graphkit.{name}" if name else \
+        f"use a graphkit model ({type(model).__name__} has no procedure)"
