@@ -6,6 +6,10 @@ is wrong and how to fix it. None of them copies, clips or reorders data.
 
 from __future__ import annotations
 
+import math
+import numbers
+
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -80,3 +84,42 @@ def check_edge_weight(edge_weight: Tensor | None, num_edges: int, *, name: str =
         raise ValueError(f"{name} has {edge_weight.numel()} entries but there are {num_edges} edges")
     if not bool(torch.isfinite(edge_weight).all()):
         raise ValueError(f"{name} contains NaN or inf")
+
+
+def check_int(name: str, value, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """``value`` as an int in ``[minimum, maximum]``; ``TypeError`` for a non-int (bools are not ints)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    return value
+
+
+def check_real(name: str, value, *, low: float | None = None, high: float | None = None,
+               low_open: bool = False, high_open: bool = False) -> float:
+    """``value`` as a finite float within the bounds (``*_open``: strict); ``TypeError`` for a non-number."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if low is not None and (value <= low if low_open else value < low):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value}")
+    if high is not None and (value >= high if high_open else value > high):
+        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value}")
+    return value
+
+
+def check_bool(name: str, value) -> bool:
+    """``value`` as a bool (NumPy bools accepted); ``TypeError`` otherwise."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_dropout(name: str, value) -> float:
+    """A dropout probability in ``[0, 1)``."""
+    return check_real(name, value, low=0.0, high=1.0, high_open=True)

@@ -67,11 +67,11 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 import torch
-from scipy.sparse.csgraph import connected_components
 from torch_geometric.data import Data
 
 from graphkit.datasets._io import cached, read_sparse_npz, require, safe_np_load
 from graphkit.datasets.registry import register
+from graphkit.ops.components import connected_components
 
 __all__ = ["load_prognn", "largest_connected_component", "ATTACKS"]
 
@@ -164,7 +164,8 @@ def largest_connected_component(adj: sp.spmatrix) -> np.ndarray:
     benchmark graphs has, are broken the same way), and its nodes keep their
     original relative order.
     """
-    _, comp = connected_components(adj, directed=False)
+    _, comp = connected_components(adj)
+    comp = comp.numpy()
     sizes = np.bincount(comp)
     keep = np.argsort(sizes)[::-1][0]
     return np.flatnonzero(comp == keep)

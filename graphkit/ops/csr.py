@@ -12,11 +12,13 @@ Accepted inputs (see :func:`as_csr`): a ``[2, E]`` int64 tensor, a
 
 Complexity: building a CSR from COO is one stable sort, :math:`O(E \log E)`
 time and :math:`O(N + E)` memory. Duplicate entries are kept (they add up in
-products), never silently dropped.
+products), never silently dropped — except by :func:`symmetric_csr`, which
+builds the deduplicated pattern of an undirected graph on purpose.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import NamedTuple
 
 import torch
@@ -24,6 +26,23 @@ from torch import Tensor
 
 from graphkit import _compat
 from graphkit._validation import check_edge_index, check_edge_weight, check_num_nodes
+
+__all__ = ["CSR", "as_csr", "from_coo", "check_square", "sparse_csr_tensor", "exclusive_cumsum",
+           "select_entries", "symmetric_csr"]
+
+
+def sparse_csr_tensor(crow: Tensor, col: Tensor, value: Tensor, shape, *, int32: bool = False) -> Tensor:
+    """``torch.sparse_csr_tensor`` without invariant checks and without torch's "beta" warning.
+
+    The one place graphkit builds torch's CSR tensors: callers guarantee sorted,
+    in-range indices. ``int32`` converts the indices (torch's MKL path on CPU takes
+    int32 without converting on every product).
+    """
+    if int32:
+        crow, col = crow.int(), col.int()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return torch.sparse_csr_tensor(crow, col, value, tuple(shape), check_invariants=False)
 
 
 class CSR(NamedTuple):
@@ -78,12 +97,10 @@ class CSR(NamedTuple):
         value = torch.ones(self.nnz, dtype=dtype, device=self.col.device) if self.value is None else self.value.to(dtype)
         return out.index_put_((self.row(), self.col), value, accumulate=True)
 
-    def to_torch_sparse(self, dtype: torch.dtype = torch.float) -> Tensor:
-        """The same matrix as a ``torch.sparse_csr`` tensor."""
+    def to_torch_sparse(self, dtype: torch.dtype = torch.float, *, int32: bool = False) -> Tensor:
+        """The same matrix as a ``torch.sparse_csr`` tensor (``int32`` indices: MKL's CPU kernel without a copy)."""
         value = torch.ones(self.nnz, dtype=dtype, device=self.col.device) if self.value is None else self.value.to(dtype)
-        return torch.sparse_csr_tensor(
-            self.rowptr, self.col, value, (self.num_rows, self.num_cols), check_invariants=False
-        )
+        return sparse_csr_tensor(self.rowptr, self.col, value, (self.num_rows, self.num_cols), int32=int32)
 
     def transpose(self) -> CSR:
         """:math:`A^\\top` as a CSR, one stable sort."""
@@ -197,3 +214,47 @@ def check_square(csr: CSR, num_nodes: int | None = None) -> int:
     if num_nodes is not None and check_num_nodes(num_nodes) != csr.num_rows:
         raise ValueError(f"adjacency has {csr.num_rows} nodes but num_nodes={num_nodes}")
     return csr.num_rows
+
+
+def exclusive_cumsum(mask: Tensor) -> Tensor:
+    """``[S + 1]`` int64 running counts of ``mask`` (bool or int) before each position: ``out[s] = sum(mask[:s])``."""
+    out = torch.zeros(mask.numel() + 1, dtype=torch.long, device=mask.device)
+    torch.cumsum(mask, 0, dtype=torch.long, out=out[1:])
+    return out
+
+
+def select_entries(csr: CSR, keep: Tensor, value: Tensor | None = None) -> CSR:
+    r"""The entries of ``csr`` where the ``[nnz]`` bool mask ``keep`` holds, in their order; same shape.
+
+    ``value`` is the ``[keep.sum()]`` values of the kept entries (``None``: all
+    ones). :math:`O(\mathrm{nnz})`, no sort.
+    """
+    rowptr = exclusive_cumsum(keep).index_select(0, csr.rowptr)
+    return CSR(rowptr, csr.col[keep], value, csr.num_rows, csr.num_cols)
+
+
+def symmetric_csr(edge_index: Tensor, num_nodes: int, *, check: bool = True) -> CSR:
+    r"""Deduplicated, column-sorted ``[N, N]`` CSR (no values) of an undirected ``edge_index``.
+
+    Each stored pair ``(u, v)`` becomes one entry, however often it is listed.
+    With ``check=True`` a ``ValueError`` is raised when some ``(u, v)`` has no
+    ``(v, u)``: the caller (NCN / NCNC) expects an undirected graph stored in
+    both directions. :math:`O(E \log E)` (one ``torch.unique``).
+    """
+    check_edge_index(edge_index, num_nodes)
+    n = max(num_nodes, 1)
+    key = torch.unique(edge_index[0] * n + edge_index[1])
+    if check and key.numel():
+        rev = torch.unique((key % n) * n + key // n)
+        if rev.numel() != key.numel() or not torch.equal(rev, key):
+            missing = int(key[~torch.isin(key, rev)][0])
+            u, v = missing // n, missing % n
+            raise ValueError(
+                "edge_index is not symmetric: NCN/NCNC expect an undirected graph with both directions "
+                f"stored (e.g. ({u}, {v}) is stored but ({v}, {u}) is not); fix it with "
+                "torch_geometric.utils.to_undirected(edge_index), or pass check_symmetric=False"
+            )
+    row, col = key // n, key % n
+    rowptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=edge_index.device)
+    torch.cumsum(torch.bincount(row, minlength=num_nodes), 0, out=rowptr[1:])
+    return CSR(rowptr, col, None, num_nodes, num_nodes)

@@ -200,3 +200,36 @@ def test_csr_with_edge_weight_and_check_square():
         check_square(csr, 3)
     with pytest.raises(ValueError, match=r"expected a square adjacency, got shape \[2, 5\]"):
         check_square(from_coo(torch.tensor([0]), torch.tensor([4]), None, 2, 5))
+
+
+# ----------------------------------------------------------------------------- entry selection, symmetric CSR
+
+
+def test_exclusive_cumsum_and_select_entries():
+    from graphkit.ops.csr import exclusive_cumsum, select_entries
+
+    assert exclusive_cumsum(torch.tensor([True, False, True, True])).tolist() == [0, 1, 1, 2, 3]
+    csr = as_csr(random_graph(10, 30, 3), 10)
+    keep = torch.rand(csr.nnz, generator=torch.Generator().manual_seed(3)) > 0.5
+    value = torch.arange(int(keep.sum()), dtype=torch.double) + 1
+    got = select_entries(csr, keep, value)
+    assert_well_formed(got, 10, 10, int(keep.sum()))
+    expected = torch.zeros(10, 10, dtype=torch.double).index_put(
+        (csr.row()[keep], csr.col[keep]), value, accumulate=True)
+    torch.testing.assert_close(got.to_dense(torch.double), expected)
+    assert select_entries(csr, keep).value is None
+
+
+def test_symmetric_csr_dedups_and_refuses_asymmetric():
+    from graphkit.ops.csr import symmetric_csr
+
+    ei = torch.tensor([[0, 1, 0, 1, 2], [1, 0, 1, 2, 1]])
+    csr = symmetric_csr(ei, 3)
+    assert csr.nnz == 4 and csr.value is None
+    assert torch.equal(csr.to_dense(), torch.tensor([[0., 1, 0], [1, 0, 1], [0, 1, 0]]))
+    assert_well_formed(csr, 3, 3, 4)
+    with pytest.raises(ValueError, match=r"not symmetric.*\(2, 0\) is stored but \(0, 2\) is not.*to_undirected"):
+        symmetric_csr(torch.tensor([[0, 1, 2], [1, 0, 0]]), 3)
+    assert symmetric_csr(torch.tensor([[0, 1, 2], [1, 0, 0]]), 3, check=False).nnz == 3
+    isolated = symmetric_csr(torch.empty(2, 0, dtype=torch.long), 4)
+    assert isolated.rowptr.tolist() == [0, 0, 0, 0, 0]
