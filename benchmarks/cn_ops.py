@@ -28,6 +28,9 @@ Methods (each in its own subprocess, one after the other, in this one script):
   ``~A[i] & A[j]`` and multiply each by ``x``. Its time is divided by the subset
   size and compared per pair.
 
+Timing and memory go through ``benchmarks/harness.py`` (``timed``,
+``peak_rss_delta_mb``), the one harness of the benchmark scripts.
+
 Peak memory: after loading the data and the timed calls the child process
 returns freed heap memory to the OS (``malloc_trim``, glibc), resets its
 resident-set high-water mark (``/proc/self/clear_refs``, Linux) and reports
@@ -44,17 +47,13 @@ the two key arrays.
 from __future__ import annotations
 
 import argparse
-import ctypes
-import gc
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import torch
@@ -63,6 +62,9 @@ try:
     import graphkit  # noqa: F401
 except ImportError:  # running from a checkout without installing
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import peak_rss_delta_mb, threads, timed  # noqa: E402
 
 from graphkit import _compat  # noqa: E402
 from graphkit.ops.common_neighbors import (  # noqa: E402
@@ -94,52 +96,6 @@ def make_data(args) -> dict:
     pairs = torch.cat([pos, neg], dim=1)
     x = torch.randn(args.nodes, args.feats, generator=gen)
     return {"rowptr": csr.rowptr, "col": csr.col, "nodes": args.nodes, "pairs": pairs, "x": x}
-
-
-def _rss_kib(field: str) -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/self/status")
-
-
-def _release_free_memory() -> None:
-    """Hand memory freed by earlier calls back to the OS (glibc), so the next peak is seen."""
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
-def measure_peak(fn) -> tuple[float, str]:
-    """Extra resident memory (MiB) of one call of ``fn``."""
-    _release_free_memory()
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")  # reset VmHWM to the current RSS
-        before = _rss_kib("VmRSS")
-        out = fn()
-        peak = _rss_kib("VmHWM")
-        del out
-        return (peak - before) / 1024, "VmHWM-VmRSS"
-    except OSError:
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        out = fn()
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        del out
-        return (peak - before) / 1024, "ru_maxrss delta (lower bound)"
-
-
-def timed(fn, reps: int) -> list[float]:
-    fn()  # warm-up
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times
 
 
 def sparse_workload(csr: CSR, pairs: torch.Tensor, x: torch.Tensor, *, torch_sparse: bool = False):
@@ -186,7 +142,7 @@ def child(method: str, data_path: str) -> dict:
     """Peak extra memory of one call, in a fresh process."""
     fn, pairs_timed = workload(method, torch.load(data_path))
     fn()  # warm-up: one-time allocations (thread pools, kernels) are not counted
-    peak, how = measure_peak(fn)
+    peak, how = peak_rss_delta_mb(fn)
     return {"peak_mib": peak, "peak_method": how, "peak_per_pair_kib": peak * 1024 / pairs_timed}
 
 
@@ -200,8 +156,8 @@ def intersection_micro(data: dict, reps: int) -> dict:
         keys, _ = torch.sort(torch.cat([key_i, key_j]))
         return keys[1:] == keys[:-1]
 
-    search = statistics.median(timed(lambda: _intersect(key_i, key_j), reps))
-    merged = statistics.median(timed(merged_sort, reps))
+    search, _, _ = timed(lambda: _intersect(key_i, key_j), reps)
+    merged, _, _ = timed(merged_sort, reps)
     return {"searchsorted_s": search, "merged_sort_s": merged}
 
 
@@ -253,11 +209,12 @@ def main(argv=None) -> int:
     del sets, got
 
     # timings interleaved (one rep of every method per round) so that load changes hit all alike
+    for fn in fns.values():
+        fn()  # warm-up
     for _ in range(args.reps):
         for method in methods:
-            start = time.perf_counter()
-            fns[method]()
-            results[method]["times_s"].append(time.perf_counter() - start)
+            _, times, _ = timed(fns[method], 1, warmup=0)
+            results[method]["times_s"] += times
     for r in results.values():
         r["median_s"] = statistics.median(r["times_s"])
         r["per_pair_us"] = r["median_s"] / r["pairs_timed"] * 1e6
@@ -306,7 +263,7 @@ def main(argv=None) -> int:
             "results": results,
             "intersection": inter,
             "versions": {"torch": torch.__version__, "python": platform.python_version()},
-            "threads": torch.get_num_threads(),
+            "threads": threads(),
             "machine": platform.machine(),
         }
         Path(args.out).write_text(json.dumps(payload, indent=2))

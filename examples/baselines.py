@@ -6,11 +6,7 @@
 
 import argparse
 
-import torch
-
-from graphkit import datasets
-from graphkit.models import GAE, GCN
-from graphkit.train import seed_everything, train_link_predictor, train_node_classifier
+from graphkit import GAE, GCN, GAEConfig, GCNConfig, datasets, fit_link_predictor, fit_node_classifier
 
 
 def main(argv=None):
@@ -19,18 +15,17 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=100)
     args = parser.parse_args(argv)
 
-    seed_everything(0)
     data = datasets.load(args.dataset)
-    num_classes = int(data.y.max()) + 1
-    gcn = GCN(data.num_features, 64, num_classes)
-    node = train_node_classifier(gcn, data, epochs=args.epochs, patience=30)
+    node_config = GCNConfig(hidden_channels=64, epochs=args.epochs, patience=30)
+    gcn = GCN.from_config(node_config, data)
+    node = fit_node_classifier(gcn, data, node_config)
     print(f"GCN node classification on {args.dataset}: test accuracy "
           f"{100 * node.metrics['test_accuracy']:.2f}% (selected at epoch {node.best_epoch})")
 
-    split = datasets.random_link_split(data, val_ratio=0.1, test_ratio=0.2, seed=0)
-    torch.manual_seed(0)
-    gae = GAE(split.num_features, 64)
-    link = train_link_predictor(gae, split, epochs=args.epochs, metric="hits@100", patience=20)
+    # link prediction on the same graph: a seeded random 70/10/20 edge split is drawn inside the procedure
+    link_config = GAEConfig.for_dataset(args.dataset).replace(epochs=args.epochs)
+    gae = GAE.from_config(link_config, data)
+    link = fit_link_predictor(gae, data, link_config)
     print(f"GAE link prediction on {args.dataset}: test Hits@100 {100 * link.metrics['test_hits@100']:.2f}%")
     return node, link
 

@@ -38,6 +38,10 @@ entries, time is :math:`O(S \log S)` (the binary searches) and memory is
 :math:`O(S)` memory plus the :math:`N^2`-byte table, used only while the
 table fits ``TABLE_MAX_BYTES`` (64 MiB: :math:`N \le 8192`).
 
+:func:`cost_chunks` cuts a batch of query pairs into chunks whose gathered
+entries :math:`\sum_b (d_{i_b} + d_{j_b} + 1)` stay under a budget, so scoring
+memory is bounded by a knob rather than by a fixed number of pairs.
+
 :func:`aggregate` costs :math:`O(\mathrm{nnz} \cdot F)` time and
 :math:`O(B \cdot F)` extra memory (one CSR sparse-dense product); its
 backward is the transposed product done block-wise (see
@@ -47,7 +51,6 @@ backward is the transposed product done block-wise (see
 from __future__ import annotations
 
 import math
-import warnings
 import weakref
 from typing import NamedTuple
 
@@ -56,9 +59,9 @@ from torch import Tensor
 
 from graphkit import _compat
 from graphkit._validation import check_edge_index
-from graphkit.ops.csr import CSR, as_csr, check_square
+from graphkit.ops.csr import CSR, as_csr, check_square, exclusive_cumsum, sparse_csr_tensor
 
-__all__ = ["CommonNeighbors", "common_neighbors", "aggregate", "TABLE_MAX_BYTES"]
+__all__ = ["CommonNeighbors", "common_neighbors", "aggregate", "cost_chunks", "TABLE_MAX_BYTES"]
 
 #: Largest ``N x N`` boolean membership table ``common_neighbors(method='auto')`` builds (bytes).
 TABLE_MAX_BYTES = 1 << 26
@@ -229,6 +232,45 @@ def aggregate(sets: CSR, x: Tensor) -> Tensor:
     return _aggregate_index_add(sets, x)
 
 
+def cost_chunks(edge_label_index: Tensor, degree: Tensor, max_entries: int) -> list[Tensor]:
+    r"""Split query pairs into consecutive chunks of bounded common-neighbour work.
+
+    The work of pair :math:`(i_b, j_b)` is the number of entries
+    :func:`common_neighbors` gathers for it plus one, :math:`d_{i_b} + d_{j_b} + 1`;
+    each chunk's total stays within ``max_entries``, so the memory of scoring a
+    chunk is bounded by a knob and not by the graph or a fixed pair count.
+
+    Args:
+        edge_label_index: ``[2, B]`` int64 query pairs.
+        degree: ``[N]`` degrees of the adjacency (``CSR.degree()``).
+        max_entries: the work budget per chunk; ``<= 0`` gives one chunk.
+
+    Returns:
+        Index tensors (``arange`` slices) covering ``range(B)`` in order; a single
+        pair over the budget forms its own chunk. ``B == 0`` gives ``[]``.
+
+    Complexity: :math:`O(B)` for the prefix sums plus one binary search per chunk.
+    """
+    num = edge_label_index.size(1)
+    if num == 0:
+        return []
+    if max_entries <= 0:
+        return [torch.arange(num, device=edge_label_index.device)]
+    cost = degree.index_select(0, edge_label_index[0]) + degree.index_select(0, edge_label_index[1]) + 1
+    total = torch.cumsum(cost, 0)
+    if int(total[-1]) <= max_entries:
+        return [torch.arange(num, device=edge_label_index.device)]
+    bounds, start = [], 0
+    total_cpu = total.cpu()
+    while start < num:
+        base = int(total_cpu[start - 1]) if start > 0 else 0
+        end = int(torch.searchsorted(total_cpu, base + max_entries, right=True))
+        end = max(end, start + 1)
+        bounds.append((start, end))
+        start = end
+    return [torch.arange(s, e, device=edge_label_index.device) for s, e in bounds]
+
+
 # ----------------------------------------------------------------------------- internals
 
 
@@ -240,13 +282,9 @@ def _aggregate_sparse_mm(sets: CSR, x: Tensor) -> Tensor:
 def _csr_mm(rowptr: Tensor, col: Tensor, value: Tensor | None, shape: tuple[int, int], x: Tensor) -> Tensor:
     if value is None:
         value = torch.ones(col.numel(), dtype=x.dtype, device=x.device)
-    if col.numel() < 2**31 and max(shape) < 2**31:
-        # MKL takes 32-bit indices; handing them over avoids a slower conversion inside the product
-        rowptr, col = rowptr.int(), col.int()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta state")
-        matrix = torch.sparse_csr_tensor(rowptr, col, value, shape, check_invariants=False)
-        return torch.sparse.mm(matrix, x)
+    # MKL takes 32-bit indices; handing them over avoids a slower conversion inside the product
+    small = col.numel() < 2**31 and max(shape) < 2**31
+    return torch.sparse.mm(sparse_csr_tensor(rowptr, col, value, shape, int32=small), x)
 
 
 class _SetPool(torch.autograd.Function):
@@ -435,7 +473,7 @@ def _canonical(ptr: Tensor, row: Tensor, col: Tensor, value: Tensor | None, n: i
             value = None if value is None else value.index_select(0, perm)
         first = torch.ones_like(key, dtype=torch.bool)
         torch.ne(key[1:], key[:-1], out=first[1:])
-        group = _exclusive_cumsum(first)  # group[s + 1] - 1: id of entry s's distinct key
+        group = exclusive_cumsum(first)  # group[s + 1] - 1: id of entry s's distinct key
         ptr = group.index_select(0, ptr)
         keep = first.nonzero().squeeze(1)
         if value is not None:
@@ -475,13 +513,6 @@ def _search(small: Tensor, large: Tensor) -> tuple[Tensor, Tensor, Tensor]:
 def _select(side: _Gathered, mask: Tensor, n: int) -> CSR:
     """The entries of ``side`` where ``mask`` holds, as a ``[B, N]`` CSR."""
     keep = mask.nonzero().squeeze(1)
-    rowptr = _exclusive_cumsum(mask).index_select(0, side.ptr)
+    rowptr = exclusive_cumsum(mask).index_select(0, side.ptr)
     value = None if side.value is None else side.value.index_select(0, keep)
     return CSR(rowptr, side.col.index_select(0, keep), value, side.ptr.numel() - 1, n)
-
-
-def _exclusive_cumsum(mask: Tensor) -> Tensor:
-    """``[S + 1]`` int64 counts of true entries before each position."""
-    out = torch.zeros(mask.numel() + 1, dtype=torch.long, device=mask.device)
-    torch.cumsum(mask, 0, dtype=torch.long, out=out[1:])
-    return out

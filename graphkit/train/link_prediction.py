@@ -1,32 +1,126 @@
-"""Link prediction: mini-batches of training positives, uniform negatives, OGB metrics.
+r"""What link-prediction procedures share: the split, the metric, the per-epoch batches, the loss, evaluation.
 
-Model interface (see :mod:`graphkit.models.gae`):
+Model interface (every link model in graphkit: :class:`~graphkit.models.gae.GAE`,
+:class:`~graphkit.models.ncn.NCN`, :class:`~graphkit.models.ncn.NCNC`):
 
 - ``model.encode(x, edge_index) -> h`` over the message-passing graph;
 - ``model.score(h, edge_index, edge_label_index) -> logits [B]``.
 
-Each epoch draws one uniform negative per training positive (pairs that are
-not training edges, from a seeded generator), shuffles, and minimises
-:math:`-\\log\\sigma(s^+) - \\log\\sigma(-s^-)`. Evaluation encodes once over
-the stage's graph (``LinkSplit.graph_for``: ogbl-collab adds validation edges
-at test time) and scores the pairs in chunks. The test metric is that of the
-epoch with the best validation metric.
+The procedures (``fit_link_predictor`` in :mod:`graphkit.models.gae`,
+``fit_ncn`` in :mod:`graphkit.models.ncn`) run on
+:func:`graphkit.train.loop.run_epochs` with these pieces:
+
+- :func:`link_split`: a ``LinkSplit`` as given, or a node data set's seeded
+  random split (NCN's Planetoid protocol: 70/10/20, redrawn per seed);
+- :func:`resolve_metric`: the configured metric, else the split's own (OGB),
+  else ``'hits@100'``;
+- :func:`link_batches`: per epoch, one uniform negative per training positive
+  (pairs that are not training edges) and a shuffled order of the positives,
+  both from one seeded generator, then the mini-batches;
+- :func:`link_loss`: :math:`-\frac{1}{B}\sum\log\sigma(s^+) - \frac{1}{B}\sum\log\sigma(-s^-)`;
+- :func:`evaluate_link`: encode once over the stage's graph
+  (``LinkSplit.graph_for``: ogbl-collab adds validation edges at test time) and
+  score the stage's pairs in chunks; :func:`split_metric` groups per-positive
+  negatives (MRR) first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from tqdm.auto import tqdm
+from torch_geometric.data import Data
 
 from graphkit import metrics
-from graphkit.datasets.splits import LinkSplit
+from graphkit.datasets.splits import LinkSplit, random_link_split
 from graphkit.ops.negative_sampling import sample_negatives
 from graphkit.train.batching import batched_scores, iter_batches
-from graphkit.train.early_stopping import EarlyStopping
-from graphkit.train.result import RunResult
-from graphkit.train.timing import Timer
+from graphkit.train.config import config_error
+
+__all__ = ["DEFAULT_METRIC", "check_link_config", "link_split", "resolve_metric", "link_batches", "link_loss", "split_metric",
+           "evaluate_link"]
+
+#: The metric of node data sets (NCN's Planetoid protocol) and of splits that name none.
+DEFAULT_METRIC = "hits@100"
+
+
+def link_split(data: Data | LinkSplit, *, val_ratio: float, test_ratio: float, seed: int) -> LinkSplit:
+    """``data`` itself when it is a :class:`LinkSplit`, else its random edge split seeded by ``seed``.
+
+    A node data set (a PyG ``Data`` with an undirected ``edge_index``) gets
+    :func:`graphkit.datasets.splits.random_link_split` with ``val_ratio`` /
+    ``test_ratio`` of the undirected edges.
+    """
+    if isinstance(data, LinkSplit):
+        return data
+    if not isinstance(data, Data):
+        raise TypeError(f"link prediction needs a LinkSplit or a PyG Data with edge_index, got "
+                        f"{type(data).__name__}; load one with graphkit.datasets.load(name)")
+    if getattr(data, "edge_index", None) is None:
+        raise ValueError("link prediction needs a graph: data.edge_index is missing")
+    return random_link_split(data, val_ratio=val_ratio, test_ratio=test_ratio, seed=seed)
+
+
+def check_link_config(config) -> None:
+    """Range checks of the keys every link config shares: ``metric`` (a known name or ``None``),
+    ``val_ratio`` and ``test_ratio``; raises a one-line ``ValueError`` naming the config class."""
+    if config.metric is not None:
+        try:
+            metrics.link_metric(config.metric, torch.ones(1), torch.zeros(1))
+        except ValueError as exc:
+            raise config_error(config.__class__, f"metric={config.metric!r}: {exc}") from None
+    ratios = config.val_ratio, config.test_ratio
+    if not (0 <= ratios[0] < 1 and 0 <= ratios[1] < 1 and sum(ratios) < 1):
+        raise config_error(config.__class__, f"val_ratio and test_ratio must be in [0, 1) with a sum below 1, "
+                                             f"got {ratios[0]}, {ratios[1]}")
+
+
+def resolve_metric(split: LinkSplit, metric: str | None) -> str:
+    """``metric`` when given, else the split's own (``split.extra['metric']``, OGB), else ``'hits@100'``.
+
+    Raises ``ValueError`` for a name :func:`graphkit.metrics.link_metric` does not know.
+    """
+    name = metric or split.extra.get("metric") or DEFAULT_METRIC
+    metrics.link_metric(name, torch.ones(1), torch.zeros(1))  # fail fast on a bad metric name
+    return name
+
+
+def link_batches(train_pos: Tensor, num_nodes: int, batch_size: int, *, generator: torch.Generator,
+                 exclude: Tensor | None = None, drop_last: bool = False, max_steps: int | None = None,
+                 device: torch.device | str | None = None) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
+    """One epoch of link mini-batches: ``(index, positives [2, b], negatives [2, b'])`` per step.
+
+    Draws, in this order, from ``generator``: ``P`` uniform negatives (pairs not
+    in ``exclude``, both orientations excluded) and a permutation of the ``P``
+    positives; step ``s`` takes the positives ``index = order[s*B:(s+1)*B]`` and
+    the negatives at the same positions (``b' < b`` only if fewer than ``P``
+    negatives could be drawn on a near-complete graph).
+
+    Args:
+        train_pos: ``[2, P]`` training positives on ``device``.
+        num_nodes: ``N``.
+        batch_size: positives per step ``B``.
+        generator: the seeded CPU generator of negatives and order.
+        exclude: pairs the negatives avoid (default: ``train_pos``).
+        drop_last: drop the last incomplete batch unless it is the only one.
+        max_steps: stop after this many steps (a benchmarking knob; ``None``: all).
+        device: where the batches live.
+    """
+    num = train_pos.size(1)
+    exclude = train_pos if exclude is None else exclude
+    negatives = sample_negatives(num_nodes, num, exclude=exclude, generator=generator).to(device)
+    for step, index in enumerate(iter_batches(num, batch_size, shuffle=True, drop_last=drop_last,
+                                              generator=generator, device=device)):
+        if max_steps is not None and step >= max_steps:
+            return
+        yield index, train_pos[:, index], negatives[:, index[index < negatives.size(1)]]
+
+
+def link_loss(pos_out: Tensor, neg_out: Tensor) -> Tensor:
+    r""":math:`-\mathrm{mean}\log\sigma(s^+) - \mathrm{mean}\log\sigma(-s^-)` of positive and negative logits."""
+    return -F.logsigmoid(pos_out).mean() - F.logsigmoid(-neg_out).mean()
 
 
 def split_metric(split: LinkSplit, metric: str, pos_scores: Tensor, neg_scores: Tensor) -> float:
@@ -39,11 +133,22 @@ def split_metric(split: LinkSplit, metric: str, pos_scores: Tensor, neg_scores: 
 
 @torch.no_grad()
 def evaluate_link(model: nn.Module, split: LinkSplit, stage: str, metric: str, *,
-                  batch_size: int = 65536, device: torch.device | str = "cpu") -> float:
-    """``metric`` (e.g. ``'hits@100'``, ``'mrr'``) of ``model`` on ``stage``'s pairs."""
+                  batch_size: int | None = 65536, device: torch.device | str = "cpu", graph=None) -> float:
+    """``metric`` (e.g. ``'hits@100'``, ``'mrr'``) of ``model`` on ``stage``'s pairs, in eval mode.
+
+    Args:
+        model: a link model (``encode`` / ``score``).
+        split: the :class:`LinkSplit`.
+        stage: ``'valid'`` or ``'test'``.
+        metric: as :func:`graphkit.metrics.link_metric` accepts.
+        batch_size: pairs per scoring call; ``None``: one call (the model bounds its own memory).
+        device: where to score.
+        graph: the message-passing graph to use instead of ``split.graph_for(stage)``
+            (e.g. a prebuilt adjacency on ``device``).
+    """
     device = torch.device(device)
     model.eval()
-    graph = split.graph_for(stage).to(device)
+    graph = split.graph_for(stage).to(device) if graph is None else graph
     x = None if split.x is None else split.x.to(device)
     h = model.encode(x, graph)
     pos, neg = (p.to(device) for p in split.pairs(stage))
@@ -52,78 +157,3 @@ def evaluate_link(model: nn.Module, split: LinkSplit, stage: str, metric: str, *
         return model.score(h, graph, pairs)
 
     return split_metric(split, metric, batched_scores(score, pos, batch_size), batched_scores(score, neg, batch_size))
-
-
-def train_link_predictor(
-    model: nn.Module,
-    split: LinkSplit,
-    *,
-    epochs: int = 100,
-    lr: float = 0.01,
-    batch_size: int = 65536,
-    metric: str = "hits@100",
-    patience: int | None = None,
-    eval_every: int = 1,
-    seed: int = 0,
-    device: torch.device | str = "cpu",
-    progress: bool = False,
-) -> RunResult:
-    """Train ``model`` on ``split.train_pos``; select on the validation ``metric``.
-
-    Args:
-        model: a link model with ``encode`` and ``score``.
-        split: the :class:`~graphkit.datasets.LinkSplit`.
-        epochs: maximum number of epochs.
-        lr: Adam learning rate.
-        batch_size: training positives per step (and scoring chunk size).
-        metric: validation/test metric name, as :func:`graphkit.metrics.link_metric` accepts.
-        patience: evaluations without improvement before stopping (``None``: never).
-        eval_every: evaluate every this many epochs (and at the last one).
-        seed: seeds shuffling and negative sampling.
-        device: where to train.
-        progress: show a tqdm bar.
-    """
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}")
-    if eval_every < 1:
-        raise ValueError(f"eval_every must be >= 1, got {eval_every}")
-    metrics.link_metric(metric, torch.ones(1), torch.zeros(1))  # fail fast on a bad metric name
-    device = torch.device(device)
-    model = model.to(device)
-    gen = torch.Generator().manual_seed(seed)
-    x = None if split.x is None else split.x.to(device)
-    graph = split.edge_index.to(device)
-    train_pos = split.train_pos.to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    stopper = EarlyStopping(patience, mode="max")
-    timer = Timer(device)
-    history = []
-    bar = tqdm(range(epochs), desc=type(model).__name__, disable=not progress, leave=False, mininterval=0.5)
-    for epoch in bar:
-        with timer.epoch():
-            model.train()
-            neg_all = sample_negatives(split.num_nodes, train_pos.size(1), exclude=split.train_pos,
-                                       generator=gen).to(device)
-            total = 0.0
-            for idx in iter_batches(train_pos.size(1), batch_size, shuffle=True, generator=gen, device=device):
-                opt.zero_grad()
-                h = model.encode(x, graph)
-                pos_out = model.score(h, graph, train_pos[:, idx])
-                neg_out = model.score(h, graph, neg_all[:, idx[idx < neg_all.size(1)]])
-                loss = -F.logsigmoid(pos_out).mean() - F.logsigmoid(-neg_out).mean()
-                loss.backward()
-                opt.step()
-                total += loss.item() * idx.numel()
-            loss_epoch = total / max(train_pos.size(1), 1)
-        if (epoch + 1) % eval_every and epoch + 1 != epochs:
-            continue
-        val = evaluate_link(model, split, "valid", metric, batch_size=batch_size, device=device)
-        history.append({"epoch": epoch, "loss": loss_epoch, f"valid_{metric}": val})
-        bar.set_postfix(loss=f"{loss_epoch:.4f}", val=f"{val:.4f}")
-        if stopper.step(val, model, epoch):
-            break
-    stopper.restore(model)
-    with timer.inference():
-        test = evaluate_link(model, split, "test", metric, batch_size=batch_size, device=device)
-    return RunResult({f"valid_{metric}": stopper.best, f"test_{metric}": test}, timer.summary(),
-                     stopper.best_epoch, len(history), history=history)

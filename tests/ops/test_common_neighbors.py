@@ -18,6 +18,7 @@ from graphkit.ops.common_neighbors import (
     _transposed_product,
     aggregate,
     common_neighbors,
+    cost_chunks,
 )
 from tests.conftest import random_graph
 
@@ -497,3 +498,25 @@ def test_aggregate_gradcheck():
     value = (torch.rand(sets.nnz, generator=gen, dtype=torch.double) + 0.5).requires_grad_(True)
     x = torch.randn(12, 3, generator=gen, dtype=torch.double, requires_grad=True)
     assert torch.autograd.gradcheck(lambda v, x: aggregate(sets.with_value(v), x), (value, x))
+
+
+# ----------------------------------------------------------------------------- cost_chunks
+
+
+@pytest.mark.parametrize("budget", [1, 10, 40, 10**9])
+def test_cost_chunks_respect_budget_and_cover(budget):
+    csr = as_csr(simple_graph(30, 200, 8), 30)
+    pairs = random_pairs(30, 50, 8)
+    deg = csr.degree()
+    chunks = cost_chunks(pairs, deg, budget)
+    assert torch.equal(torch.cat(chunks), torch.arange(50))  # consecutive, in order, covering
+    cost = deg[pairs[0]] + deg[pairs[1]] + 1
+    for c in chunks:
+        assert c.numel() == 1 or int(cost[c].sum()) <= budget
+    if budget == 10**9:
+        assert len(chunks) == 1
+    # greedy: no chunk could have taken the next pair
+    for a, b in zip(chunks, chunks[1:], strict=False):
+        assert int(cost[a].sum() + cost[b[0]]) > budget
+    assert cost_chunks(pairs[:, :0], deg, budget) == []
+    assert len(cost_chunks(pairs, deg, 0)) == 1

@@ -25,3 +25,23 @@ def test_batched_scores_equals_unbatched():
     assert batched_scores(score, pairs[:, :0], 8).numel() == 0
     with pytest.raises(ValueError, match=r"shape \[2, B\]"):
         batched_scores(score, pairs.t(), 8)
+
+
+def test_iter_batches_drop_last_keeps_a_lone_short_batch():
+    assert [c.numel() for c in iter_batches(10, 4, drop_last=True)] == [4, 4]
+    assert [c.numel() for c in iter_batches(8, 4, drop_last=True)] == [4, 4]
+    assert [c.numel() for c in iter_batches(3, 4, drop_last=True)] == [3]  # the only batch stays
+    gen_a, gen_b = torch.Generator().manual_seed(1), torch.Generator().manual_seed(1)
+    a = torch.cat(list(iter_batches(10, 4, shuffle=True, drop_last=True, generator=gen_a)))
+    assert torch.equal(a, torch.randperm(10, generator=gen_b)[:8])
+
+
+def test_batched_scores_in_one_call():
+    calls = []
+
+    def score(p):
+        calls.append(p.size(1))
+        return p[0].float()
+
+    pairs = torch.randint(0, 5, (2, 9))
+    assert torch.equal(batched_scores(score, pairs, None), pairs[0].float()) and calls == [9]
