@@ -21,29 +21,31 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from graphkit import datasets
-from graphkit.models.dagnn import DAGNN, HopPropagator
-from graphkit.models.dgmlp import DGMLP
-from graphkit.nn.adaptive_hops import AdaptiveHopAdjustment
-from graphkit.ops import propagate_hops, sym_norm
-from graphkit.ops.hop_weighting import _stationary, _tilde, connected_components, node_adaptive_hop_weighting
-from graphkit.ops.spmm import resolve_adjacency
-from graphkit.train import PeakMemory
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import threads, timed  # noqa: E402
+
+from graphkit import datasets  # noqa: E402
+from graphkit.models.dagnn import DAGNN  # noqa: E402
+from graphkit.models.dgmlp import DGMLP  # noqa: E402
+from graphkit.nn.adaptive_hops import AdaptiveHopAdjustment  # noqa: E402
+from graphkit.ops import propagate_hops, sym_norm  # noqa: E402
+from graphkit.ops.hop_weighting import node_adaptive_hop_weighting, stationary_state  # noqa: E402
+from graphkit.ops.propagate import HopPropagator  # noqa: E402
+from graphkit.train.memory import PeakMemory  # noqa: E402
 
 
 def per_node_loop(edge_index, x, num_hops):
     """The same math with all hops materialised and a Python loop over nodes and hops."""
     n = x.size(0)
     hops = propagate_hops(sym_norm(edge_index, n), x, num_hops)
-    csr = resolve_adjacency(edge_index, x, n, None)
-    count, labels = connected_components(csr)
-    x_inf = _stationary(_tilde(csr, x, True), x, labels, count)
+    x_inf = stationary_state(edge_index, x, num_nodes=n)
     out = torch.empty_like(x)
     for v in range(n):
         xv, iv = x[v], x_inf[v]
@@ -58,19 +60,9 @@ def per_node_loop(edge_index, x, num_hops):
     return out
 
 
-def timed(fn, reps: int):
-    fn()  # warm-up
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
-
-
 def cora_speed(reps: int, hops: int) -> dict:
     data = datasets.load("cora")
-    vec_s, vec = timed(lambda: node_adaptive_hop_weighting(data.edge_index, data.x, hops), reps)
+    vec_s, _, vec = timed(lambda: node_adaptive_hop_weighting(data.edge_index, data.x, hops), reps)
     start = time.perf_counter()
     ref = per_node_loop(data.edge_index, data.x, hops)
     loop_s = time.perf_counter() - start
@@ -164,7 +156,7 @@ def main(argv=None) -> dict:
     p.add_argument("--skip-scale", action="store_true")
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)
-    out = {"torch_threads": torch.get_num_threads()}
+    out = threads()
     if not args.skip_cora:
         out["cora"] = cora_speed(args.reps, 20)
     if not args.skip_scale:

@@ -1,4 +1,6 @@
-r"""DAGNN: Deep Adaptive Graph Neural Network (Liu, Gao & Ji, KDD 2020, https://arxiv.org/abs/2007.09296).
+r"""DAGNN: "Towards Deeper Graph Neural Networks" (Liu, Gao & Ji, KDD 2020, https://arxiv.org/abs/2007.09296).
+
+The model, :class:`DAGNN`, decouples the transformation from the propagation:
 
 .. math::
     Z = \mathrm{Lin}_2\bigl(\mathrm{Drop}(\mathrm{ReLU}(\mathrm{Lin}_1(\mathrm{Drop}(X))))\bigr),\quad
@@ -11,145 +13,150 @@ r"""DAGNN: Deep Adaptive Graph Neural Network (Liu, Gao & Ji, KDD 2020, https://
 as the official code (divelab/DeeperGNN ``dagnn.py``) computes it: the bias of
 the retainment projection is kept and the scores are not normalised. The
 logits are returned (the official ``log_softmax`` + NLL equals cross-entropy).
+The propagation is the fixed operator :class:`graphkit.ops.propagate.HopPropagator`
+and the adjustment :class:`graphkit.nn.adaptive_hops.AdaptiveHopAdjustment`.
 
-The method's training procedure, :func:`fit_dagnn` (registered as ``dagnn``),
-follows the official ``train_eval.py``: row-normalised features, Adam, the
-test accuracy at the epoch of lowest validation loss, and the official early
-stopping (from epoch ``epochs // 2`` on, stop when the validation loss exceeds
-the mean of the previous ``early_stopping`` losses). Random splits are 20/30
-per class (the rest is test); where the paper restricts them to the largest
-connected component (Amazon) they are drawn among *its nodes*, fixing the
-official code's use of positions inside the component as node ids (so our
-Amazon splits are LCC-restricted and class-balanced as intended; numbers may
-differ from the official ones for that reason).
+The method's procedure, :func:`fit_dagnn`, is the official ``train_eval.py``
+protocol (see its docstring), and :class:`DAGNNConfig` holds the official
+per-data-set settings (``run.sh``).
+
+Build, fit, predict::
+
+    >>> from graphkit import datasets
+    >>> from graphkit.models.dagnn import DAGNN, DAGNNConfig, fit_dagnn
+    >>> data = datasets.load("csbm", num_nodes=300, seed=0)
+    >>> config = DAGNNConfig.for_dataset("csbm").replace(epochs=5)
+    >>> model = DAGNN.from_config(config, data)
+    >>> result = fit_dagnn(model, data, config, progress=False)
+    >>> result.model is model, sorted(result.metrics)
+    (True, ['test_accuracy', 'valid_accuracy'])
+    >>> pred = model(result.features, data.edge_index).argmax(-1)
+    >>> tuple(pred.shape)
+    (300,)
 """
 
 from __future__ import annotations
 
 import statistics
-import time
-import warnings
+from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Data
-from tqdm.auto import tqdm
 
 from graphkit import metrics
+from graphkit._validation import check_bool, check_dropout, check_int
 from graphkit.datasets.node_splits import per_class_split
-from graphkit.models.registry import GraphInfo, register_model
+from graphkit.models.procedure import graph_info, procedure
 from graphkit.nn.adaptive_hops import AdaptiveHopAdjustment
-from graphkit.ops.csr import CSR
-from graphkit.ops.hop_weighting import connected_components
-from graphkit.ops.normalize import sym_norm
-from graphkit.ops.propagate import _check_num_hops, iter_hops
+from graphkit.nn.model import Model, reinitialize
+from graphkit.ops import components
+from graphkit.ops.csr import CSR, sparse_csr_tensor
+from graphkit.ops.normalize import normalize_features, sym_norm
+from graphkit.ops.propagate import HopPropagator, iter_hops
+from graphkit.train.config import Config, Preset, config_error
+from graphkit.train.loop import Selection, run_epochs
 from graphkit.train.node_classification import check_node_data
-from graphkit.train.result import RunResult
+from graphkit.train.result import FitResult
 from graphkit.train.timing import Timer
 
-__all__ = ["DAGNN", "HopPropagator", "fit_dagnn", "random_split_for_seed", "row_normalize"]
+__all__ = ["DAGNN", "DAGNNConfig", "fit_dagnn", "official_early_stop", "random_split_for_seed"]
 
 
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
+class DAGNN(Model):
+    r"""DAGNN, "Towards Deeper Graph Neural Networks" (Liu, Gao & Ji, KDD 2020, https://arxiv.org/abs/2007.09296).
 
+    An MLP, then :math:`K` hops of parameter-free propagation, then an adaptive
+    per-node, per-hop combination:
 
-class _SpmmWithTranspose(torch.autograd.Function):
-    """``A @ h`` whose backward is ``A^T @ g`` with a transpose built once (torch re-sorts it every call)."""
+    .. math::
+        Z = \mathrm{Lin}_2\bigl(\mathrm{Drop}(\mathrm{ReLU}(\mathrm{BN}(\mathrm{Lin}_1(\mathrm{Drop}(X)))))\bigr)
+        \in \mathbb R^{N \times C}
 
-    @staticmethod
-    def forward(ctx, a: Tensor, a_t: Tensor, h: Tensor) -> Tensor:
-        ctx.a_t = a_t
-        return torch.sparse.mm(a, h)
+        H^{(0)} = Z,\qquad H^{(k)} = \hat A H^{(k-1)}\ (k = 1..K),\qquad
+        \hat A = \tilde D^{-1/2}(A + I)\tilde D^{-1/2}
 
-    @staticmethod
-    def backward(ctx, grad: Tensor):
-        return None, None, torch.sparse.mm(ctx.a_t, grad)
+        s_{vk} = \sigma\bigl(h^{(k)}_v w + b\bigr),\qquad
+        \mathrm{out}_v = \sum_{k=0}^{K} s_{vk}\, h^{(k)}_v
 
-
-class HopPropagator:
-    r"""A fixed (non-learned) operator :math:`\hat A` ready for repeated differentiable propagation.
-
-    Holds :math:`\hat A` and :math:`\hat A^\top` as ``torch.sparse_csr`` tensors,
-    so each hop's backward is one product instead of a transpose-and-sort plus a
-    product; on Cora this makes DAGNN's 10-hop backward several times faster.
-    Values must not need gradients. Outputs equal :func:`graphkit.ops.iter_hops`.
-    """
-
-    def __init__(self, adj: CSR):
-        if adj.value is not None and adj.value.requires_grad:
-            raise ValueError("HopPropagator is for a fixed adjacency; use graphkit.ops.iter_hops for learned weights")
-        self.csr = adj
-        self.num_rows = adj.num_rows
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-            self._a = adj.to_torch_sparse()
-            self._a_t = adj.transpose().to_torch_sparse()
-
-    def to(self, device) -> HopPropagator:
-        return HopPropagator(self.csr.to(device))
-
-    def hops(self, h: Tensor, num_hops: int):
-        if h.size(0) != self.csr.num_cols:
-            raise ValueError(f"x has {h.size(0)} rows but the adjacency has {self.csr.num_cols} columns")
-        if h.device != self._a.device:
-            raise ValueError(f"x is on {h.device} but the adjacency is on {self._a.device}")
-        a, a_t = self._a.to(h.dtype), self._a_t.to(h.dtype)
-        yield h
-        for _ in range(num_hops):
-            h = _SpmmWithTranspose.apply(a, a_t, h)
-            yield h
-
-
-class DAGNN(nn.Module):
-    r"""DAGNN (see the module docstring for the math).
+    The transformation has all the parameters; the propagation has none (it is
+    :class:`graphkit.ops.propagate.HopPropagator`, one sparse product per hop
+    with a transposed backward built once); the adjustment learns only
+    :math:`w \in \mathbb R^C` and :math:`b`
+    (:class:`graphkit.nn.adaptive_hops.AdaptiveHopAdjustment`). As the official
+    code, the bias :math:`b` is kept, the scores are not normalised over hops,
+    and :math:`\mathrm{BN}` is only in the ogbn-arxiv variant (:meth:`ogbn_arxiv`).
 
     Args:
         in_channels: :math:`F`, input feature size.
-        hidden_channels: hidden size of the transformation MLP (paper: 64; arxiv: 256).
+        hidden_channels: hidden size of the transformation MLP (paper: 64; ogbn-arxiv: 256).
         out_channels: :math:`C`, number of classes.
         num_hops: :math:`K \geq 0` propagation steps (paper: 10 on Cora/CiteSeer,
-            20 on PubMed, 5 on Coauthor/Amazon, 16 on ogbn-arxiv).
-        dropout: dropout before each linear layer (paper: 0.5 or 0.8).
-        input_dropout: apply dropout to the input features (default ``True``; the
-            ogbn-arxiv variant has none).
+            20 on PubMed, 5 on Coauthor/Amazon, 16 on ogbn-arxiv). (default: ``10``)
+        dropout: dropout before each linear layer (paper: 0.5 or 0.8). (default: ``0.5``)
+        input_dropout: apply dropout to the input features (the ogbn-arxiv variant
+            has none). (default: ``True``)
         batch_norm: BatchNorm after the first linear layer (the ogbn-arxiv variant).
-        cached: normalise the adjacency once and reuse it (transductive use,
-            like PyG's ``GCNConv(cached=True)``); default ``False``.
+            (default: ``False``)
+        cached: normalise the adjacency at the first call and reuse it
+            (transductive use, like PyG's ``GCNConv(cached=True)``). (default: ``False``)
 
     Shapes:
-        - x: :math:`[N, F]`, edge_index: :math:`[2, E]` (or a normalised :class:`graphkit.ops.CSR`
-          given as ``adj=``), output: :math:`[N, C]` logits.
+        - x: :math:`[N, F]`, dense or ``torch.sparse_csr`` (bag-of-words input:
+          sparse input dropout and a sparse product, same math)
+        - edge_index: :math:`[2, E]`, or instead ``adj=``: a normalised
+          :class:`graphkit.ops.CSR` or a :class:`~graphkit.ops.propagate.HopPropagator`
+        - output: :math:`[N, C]` logits; with ``return_scores=True`` also the
+          scores :math:`[N, K + 1]`
+
+    Example::
+
+        >>> import torch
+        >>> model = DAGNN(16, 8, 3, num_hops=4)
+        >>> edge_index = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+        >>> logits, scores = model(torch.randn(5, 16), edge_index, return_scores=True)
+        >>> tuple(logits.shape), tuple(scores.shape)
+        ((5, 3), (5, 5))
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, num_hops: int = 10, *,
                  dropout: float = 0.5, input_dropout: bool = True, batch_norm: bool = False,
                  cached: bool = False):
         super().__init__()
-        for name, value in (("in_channels", in_channels), ("hidden_channels", hidden_channels),
-                            ("out_channels", out_channels)):
-            _positive_int(name, value)
-        self.num_hops = _check_num_hops(num_hops)
-        if not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        self.in_channels, self.hidden_channels, self.out_channels = in_channels, hidden_channels, out_channels
-        self.dropout, self.input_dropout, self.cached = float(dropout), bool(input_dropout), bool(cached)
+        self.in_channels = check_int("in_channels", in_channels, minimum=1)
+        self.hidden_channels = check_int("hidden_channels", hidden_channels, minimum=1)
+        self.out_channels = check_int("out_channels", out_channels, minimum=1)
+        self.num_hops = check_int("num_hops", num_hops, minimum=0)
+        self.dropout = check_dropout("dropout", dropout)
+        self.input_dropout = check_bool("input_dropout", input_dropout)
+        self.cached = check_bool("cached", cached)
         self.lin1 = nn.Linear(in_channels, hidden_channels)
-        self.bn = nn.BatchNorm1d(hidden_channels) if batch_norm else None
+        self.bn = nn.BatchNorm1d(hidden_channels) if check_bool("batch_norm", batch_norm) else None
         self.lin2 = nn.Linear(hidden_channels, out_channels)
         self.adjust = AdaptiveHopAdjustment(out_channels, bias=True)
-        self._cached_adj: CSR | None = None
+        self._cached_adj: HopPropagator | None = None
+
+    @classmethod
+    def from_config(cls, config: DAGNNConfig, data) -> DAGNN:
+        """The model ``config`` describes, sized for ``data`` (a ``Data`` or :class:`~graphkit.models.procedure.GraphInfo`)."""
+        info = graph_info(data)
+        if info.num_features < 1:
+            raise ValueError("DAGNN needs node features data.x; this data set has none")
+        if info.num_classes < 1 or info.multilabel:
+            raise ValueError("DAGNN needs single-label targets data.y of shape [N] to size its output")
+        return cls(info.num_features, config.hidden_channels, info.num_classes, config.num_hops,
+                   dropout=config.dropout, input_dropout=config.input_dropout, batch_norm=config.batch_norm)
 
     @classmethod
     def ogbn_arxiv(cls, in_channels: int = 128, out_channels: int = 40, **kwargs) -> DAGNN:
-        """The official ogbn-arxiv variant: hidden 256, K 16, dropout 0.2, BatchNorm, no input dropout."""
-        opts = dict(hidden_channels=256, num_hops=16, dropout=0.2, input_dropout=False, batch_norm=True)
-        opts.update(kwargs)
-        hidden = opts.pop("hidden_channels")
-        hops = opts.pop("num_hops")
+        """The official ogbn-arxiv variant (``main_ogbnarxiv.py``): hidden 256, K 16, dropout 0.2, BatchNorm, no input dropout.
+
+        ``kwargs`` override any of these.
+        """
+        opts = dict(hidden_channels=256, num_hops=16, dropout=0.2, input_dropout=False, batch_norm=True) | kwargs
+        hidden, hops = opts.pop("hidden_channels"), opts.pop("num_hops")
         return cls(in_channels, hidden, out_channels, hops, **opts)
 
     def reset_parameters(self) -> None:
@@ -161,11 +168,11 @@ class DAGNN(nn.Module):
         self._cached_adj = None
 
     def normalized_adjacency(self, edge_index, num_nodes: int) -> HopPropagator:
-        r""":math:`\tilde D^{-1/2}(A + I)\tilde D^{-1/2}` (cached when ``cached=True``)."""
+        r""":math:`\tilde D^{-1/2}(A + I)\tilde D^{-1/2}` as a :class:`HopPropagator` (cached when ``cached=True``)."""
         if self.cached and self._cached_adj is not None:
-            if self._cached_adj.num_rows != num_nodes:
+            if self._cached_adj.num_nodes != num_nodes:
                 raise ValueError(
-                    f"the cached adjacency has {self._cached_adj.num_rows} nodes but x has {num_nodes} rows; "
+                    f"the cached adjacency has {self._cached_adj.num_nodes} nodes but x has {num_nodes} rows; "
                     f"call reset_parameters() or use cached=False for a new graph")
             return self._cached_adj
         adj = HopPropagator(sym_norm(edge_index, num_nodes))
@@ -181,19 +188,16 @@ class DAGNN(nn.Module):
         a zero, so the distribution is the same as dense dropout) and ``Lin_1`` is
         a sparse product: on Cora's 1.3 %-dense bag of words about 12x faster.
         """
-        sparse = isinstance(x, Tensor) and x.layout == torch.sparse_csr
         if not isinstance(x, Tensor) or x.dim() != 2:
             raise ValueError(f"x must be a [N, F] tensor, got {getattr(x, 'shape', type(x).__name__)}")
         if x.size(1) != self.in_channels:
             raise ValueError(f"DAGNN was built for {self.in_channels} input features but x has {x.size(1)}; "
-                             f"pass in_channels={x.size(1)}")
-        if sparse:
+                             f"pass in_channels={x.size(1)} (or build it with DAGNN.from_config(config, data))")
+        if x.layout == torch.sparse_csr:
             values = x.values()
             if self.input_dropout:
                 values = F.dropout(values, self.dropout, self.training)
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-                xs = torch.sparse_csr_tensor(x.crow_indices(), x.col_indices(), values, x.shape)
+            xs = sparse_csr_tensor(x.crow_indices(), x.col_indices(), values, x.shape)
             x = torch.sparse.mm(xs, self.lin1.weight.t()) + self.lin1.bias
         else:
             if self.input_dropout:
@@ -211,10 +215,7 @@ class DAGNN(nn.Module):
             if edge_index is None:
                 raise ValueError("DAGNN needs edge_index (or a normalised adjacency adj=)")
             adj = self.normalized_adjacency(edge_index, x.size(0))
-        if isinstance(adj, HopPropagator):
-            hops = adj.hops(z, self.num_hops)
-        else:
-            hops = iter_hops(adj, z, self.num_hops)
+        hops = adj.hops(z, self.num_hops) if isinstance(adj, HopPropagator) else iter_hops(adj, z, self.num_hops)
         return self.adjust(hops, return_scores=return_scores)
 
     def extra_repr(self) -> str:
@@ -223,32 +224,123 @@ class DAGNN(nn.Module):
                 f"batch_norm={self.bn is not None}")
 
 
+# --------------------------------------------------------------------------- config
+
+
+_SOURCE = ("DAGNN official code divelab/DeeperGNN (dagnn.py argparse + run.sh, train_eval.py): hidden 64, lr 0.01, "
+           "Adam, 1000 epochs, official early stopping window 100 from epoch 500, row-normalised features, test "
+           "accuracy at lowest validation loss; per-data-set wd/K/dropout from run.sh (Amazon Computers: 3000 "
+           "epochs, window 300). Random 20/30/rest splits for Coauthor/Amazon, Amazon inside the largest "
+           "connected component (official LCC indexing bug fixed).")
+
+
+@dataclass(frozen=True)
+class DAGNNConfig(Config):
+    """DAGNN's architecture and its official training procedure (:func:`fit_dagnn`).
+
+    The defaults are the official ``dagnn.py`` / ``train_eval.py`` settings (Cora's
+    row of ``run.sh``); :meth:`paper` gives each data set's official row.
+
+    Args:
+        hidden_channels: hidden size of the MLP. (default: ``64``)
+        num_hops: :math:`K`, propagation steps (official ``--K``). (default: ``10``)
+        dropout: dropout before each linear layer. (default: ``0.8``)
+        input_dropout: dropout on the input features too. (default: ``True``)
+        batch_norm: BatchNorm after the first linear layer (ogbn-arxiv variant). (default: ``False``)
+        lr, weight_decay: Adam. (defaults: ``0.01``, ``5e-3``)
+        epochs: the epoch budget. (default: ``1000``)
+        early_stopping: the official rule's window: from epoch ``epochs // 2`` on
+            (1-based epochs, as the official loop), stop when the validation loss
+            exceeds the mean of the previous ``early_stopping`` ones; ``0`` never
+            stops early. (default: ``100``)
+        normalize_features: row-normalise the features first (PyG's
+            ``NormalizeFeatures``, as the official code). (default: ``True``)
+        sparse_input: feed features that are under 10 % non-zero as a
+            ``torch.sparse_csr`` tensor (same math, faster). (default: ``True``)
+        random_splits: draw a split per seed, ``train_per_class`` / ``val_per_class``
+            per class and the rest as test, instead of the data's masks (Coauthor,
+            Amazon). (default: ``False``)
+        train_per_class, val_per_class: the random split's sizes. (defaults: ``20``, ``30``)
+        largest_component: draw the random split among the nodes of the largest
+            connected component only (Amazon); needs ``random_splits``. (default: ``False``)
+        runs: seeded runs the paper averages. (default: ``10``)
+
+    Official names accepted as aliases: ``K`` (``num_hops``), ``hidden`` (``hidden_channels``).
+
+    Example:
+        >>> DAGNNConfig.paper("cora").num_hops, DAGNNConfig.paper("amazon-computers").epochs
+        (10, 3000)
+    """
+
+    hidden_channels: int = 64
+    num_hops: int = 10
+    dropout: float = 0.8
+    input_dropout: bool = True
+    batch_norm: bool = False
+    lr: float = 0.01
+    weight_decay: float = 5e-3
+    epochs: int = 1000
+    early_stopping: int = 100
+    normalize_features: bool = True
+    sparse_input: bool = True
+    random_splits: bool = False
+    train_per_class: int = 20
+    val_per_class: int = 30
+    largest_component: bool = False
+    runs: int = 10
+
+    source: ClassVar[str] = _SOURCE
+    aliases: ClassVar[dict] = {"K": "num_hops", "hidden": "hidden_channels"}
+    presets: ClassVar[dict[str, Preset]] = {
+        "csbm": Preset(source="a small synthetic default, not from the paper", epochs=100, early_stopping=0,
+                       num_hops=5, dropout=0.5, runs=3, normalize_features=False),
+        "cora": Preset(weight_decay=5e-3, num_hops=10, dropout=0.8),
+        "citeseer": Preset(weight_decay=2e-2, num_hops=10, dropout=0.5),
+        "pubmed": Preset(weight_decay=5e-3, num_hops=20, dropout=0.8),
+        "coauthor-cs": Preset(weight_decay=0.0, num_hops=5, dropout=0.8, random_splits=True),
+        "coauthor-physics": Preset(weight_decay=0.0, num_hops=5, dropout=0.8, random_splits=True),
+        "amazon-computers": Preset(weight_decay=5e-5, num_hops=5, dropout=0.5, epochs=3000, early_stopping=300,
+                                   random_splits=True, largest_component=True),
+        "amazon-photo": Preset(weight_decay=5e-4, num_hops=5, dropout=0.5, random_splits=True,
+                               largest_component=True),
+    }
+
+    def check(self) -> None:
+        for key, low in (("hidden_channels", 1), ("num_hops", 0), ("epochs", 1), ("early_stopping", 0),
+                         ("train_per_class", 1), ("val_per_class", 1)):
+            if getattr(self, key) < low:
+                raise config_error(self.__class__, f"{key} must be >= {low}, got {getattr(self, key)}")
+        if not 0 <= self.dropout < 1:
+            raise config_error(self.__class__, f"dropout must be in [0, 1), got {self.dropout}")
+        if not self.lr > 0:
+            raise config_error(self.__class__, f"lr must be > 0, got {self.lr}")
+        if self.weight_decay < 0:
+            raise config_error(self.__class__, f"weight_decay must be >= 0, got {self.weight_decay}")
+        if self.largest_component and not self.random_splits:
+            raise config_error(self.__class__, "largest_component restricts the random splits; "
+                                               "set random_splits=True as well (or largest_component=False)")
+
+
 # --------------------------------------------------------------------------- the official procedure
-
-
-def row_normalize(x: Tensor) -> Tensor:
-    """Rows divided by their sums (clamped at 1), as PyG 1.x's ``NormalizeFeatures`` that DAGNN uses."""
-    return x / x.sum(dim=1, keepdim=True).clamp(min=1)
 
 
 def random_split_for_seed(data: Data, seed: int, *, train_per_class: int = 20, val_per_class: int = 30,
                           largest_component: bool = False) -> Data:
-    """A copy of ``data`` with a seeded 20/30/rest per-class split, optionally inside the largest component.
+    """A copy of ``data`` with a seeded ``train_per_class`` / ``val_per_class`` / rest split per class.
 
     With ``largest_component`` the three masks only select nodes of the largest
-    weakly connected component (the graph itself is kept whole); positions in
-    the component are mapped back to node ids.
+    weakly connected component (:func:`graphkit.ops.components.largest_component`;
+    the graph itself is kept whole); positions in the component are mapped back
+    to node ids (the official code uses the positions as ids).
     """
     data = data.clone()
     n = data.num_nodes
     if largest_component:
-        count, labels = connected_components(data.edge_index, n)
-        biggest = int(torch.bincount(labels, minlength=count).argmax())
-        nodes = (labels == biggest).nonzero().view(-1)
+        nodes = components.largest_component(data.edge_index, n).nonzero().view(-1)
     else:
         nodes = torch.arange(n)
     masks = per_class_split(data.y[nodes], train_per_class, val_per_class=val_per_class, seed=seed)
-    for name, sub in zip(("train_mask", "val_mask", "test_mask"), masks, strict=False):
+    for name, sub in zip(("train_mask", "val_mask", "test_mask"), masks, strict=True):
         full = torch.zeros(n, dtype=torch.bool)
         full[nodes[sub]] = True
         setattr(data, name, full)
@@ -256,80 +348,115 @@ def random_split_for_seed(data: Data, seed: int, *, train_per_class: int = 20, v
 
 
 def official_early_stop(val_losses: list[float], epoch: int, epochs: int, window: int) -> bool:
-    """DeeperGNN ``train_eval.py``: after ``epochs // 2``, stop when the loss exceeds the mean of the previous ``window``."""
+    """DeeperGNN ``train_eval.py``'s rule at 1-based ``epoch``: stop when the last loss exceeds the mean of the previous ``window``.
+
+    Only from ``epoch > epochs // 2`` on; ``window <= 0`` never stops. ``val_losses``
+    holds every validation loss so far, the current one last.
+    """
     if window <= 0 or epoch <= epochs // 2 or len(val_losses) < 2:
         return False
     previous = val_losses[-(window + 1):-1]
     return val_losses[-1] > statistics.fmean(previous)
 
 
-def build_dagnn(info: GraphInfo, cfg: dict) -> DAGNN:
-    if info.num_features < 1:
-        raise ValueError("DAGNN needs node features; this data set has none")
-    return DAGNN(info.num_features, cfg["hidden_channels"], info.num_classes, cfg["num_hops"],
-                 dropout=cfg["dropout"], input_dropout=cfg.get("input_dropout", True),
-                 batch_norm=cfg.get("batch_norm", False), cached=True)
+def _sparse_rows(x: Tensor) -> Tensor:
+    """Dense ``[N, F]`` ``x`` as a ``torch.sparse_csr`` tensor (``x.to_sparse_csr()``, through :class:`CSR`)."""
+    rows, cols = x.nonzero(as_tuple=True)
+    rowptr = torch.zeros(x.size(0) + 1, dtype=torch.long, device=x.device)
+    torch.cumsum(torch.bincount(rows, minlength=x.size(0)), 0, out=rowptr[1:])
+    return CSR(rowptr, cols, x[rows, cols], x.size(0), x.size(1)).to_torch_sparse(x.dtype)
 
 
-def fit_dagnn(data: Data, cfg: dict, *, seed: int, device, progress: bool = False) -> RunResult:
-    """One run of DAGNN with the official protocol (see the module docstring).
+@procedure(DAGNN, DAGNNConfig)
+def fit_dagnn(model: DAGNN, data: Data, config: DAGNNConfig, *, seed: int, device: torch.device,
+              progress: bool | None, warm_start: bool) -> FitResult:
+    """Train a :class:`DAGNN` with the official DeeperGNN ``train_eval.py`` procedure, in place.
 
-    Config keys: ``hidden_channels``, ``num_hops``, ``dropout``, ``lr``,
-    ``weight_decay``, ``epochs``, ``early_stopping`` (window; 0 = off),
-    ``normalize_features`` (default true), ``random_splits`` (redraw a 20/30/rest
-    split from ``seed``), ``largest_component``, and optionally
-    ``input_dropout`` / ``batch_norm``.
+    1. With ``config.random_splits``, draw a split from ``seed``
+       (:func:`random_split_for_seed`: ``train_per_class`` / ``val_per_class`` per
+       class, the rest as test; inside the largest connected component with
+       ``largest_component``). Otherwise use the data's masks (Planetoid's public split).
+    2. Row-normalise the features (``normalize_features``); bag-of-words input
+       (under 10 % non-zero) is fed as a ``torch.sparse_csr`` tensor (``sparse_input``).
+    3. Full-batch Adam (``lr``, ``weight_decay``) on the cross-entropy of the
+       training nodes, for up to ``epochs`` epochs, evaluating the validation
+       loss after every epoch (:func:`graphkit.train.loop.run_epochs`).
+    4. Keep the state of the **lowest validation loss**, and stop by the official
+       rule (:func:`official_early_stop`): from 1-based epoch ``epochs // 2 + 1``
+       on, stop as soon as the validation loss exceeds the mean of the previous
+       ``early_stopping`` ones.
+    5. Report the validation and test accuracy of the kept state.
+
+    Where the paper restricts the splits to the largest connected component
+    (Amazon), they are drawn among *its nodes*, fixing the official code's use of
+    positions inside the component as node ids (so the Amazon splits are
+    LCC-restricted and class-balanced as intended; numbers may differ from the
+    official ones for that reason).
+
+    The architecture is the model's: ``config``'s architecture fields only matter
+    to :meth:`DAGNN.from_config`.
+
+    Args:
+        model: a :class:`DAGNN` sized for ``data``, trained in place.
+        data: a PyG ``Data`` with ``x``, ``y [N]``, ``edge_index`` and (unless
+            ``random_splits``) ``train_mask`` / ``val_mask`` / ``test_mask``.
+        config: a :class:`DAGNNConfig` (or a dict of its keys).
+        seed, device, progress, warm_start: see :mod:`graphkit.models.procedure`.
+
+    Returns:
+        :class:`~graphkit.train.result.FitResult` with ``metrics``
+        ``valid_accuracy`` / ``test_accuracy``, ``time`` with ``eval_s`` (median
+        validation pass), ``best_epoch`` (0-based epoch of the lowest validation
+        loss), ``history`` (``epoch``, ``loss``, ``valid_loss``) and ``outputs``:
+        ``features`` (the input the model was trained on: row-normalised, and a
+        ``torch.sparse_csr`` tensor for bag-of-words input; predict with
+        ``model(result.features, data.edge_index)``) and the split used,
+        ``train_mask`` / ``val_mask`` / ``test_mask``.
+
+    Example::
+
+        >>> from graphkit import datasets
+        >>> data = datasets.load("csbm", num_nodes=300, seed=0)
+        >>> config = DAGNNConfig.for_dataset("csbm").replace(epochs=60, early_stopping=10)
+        >>> result = fit_dagnn(DAGNN.from_config(config, data), data, config, seed=0, progress=False)
+        >>> result.epochs_run <= 60, [h["epoch"] for h in result.history][:3], "eval_s" in result.time
+        (True, [0, 1, 2], True)
     """
-    torch.manual_seed(seed)
-    if cfg.get("random_splits", False):
-        data = random_split_for_seed(data, seed, largest_component=cfg.get("largest_component", False))
+    if config.random_splits:
+        data = random_split_for_seed(data, seed, train_per_class=config.train_per_class,
+                                     val_per_class=config.val_per_class,
+                                     largest_component=config.largest_component)
     check_node_data(data)
-    device = torch.device(device)
-    x = row_normalize(data.x) if cfg.get("normalize_features", True) else data.x
+    if data.y.dim() != 1:
+        raise ValueError("DAGNN's procedure is for single-label node classification (data.y of shape [N])")
+    num_classes = int(data.y.max()) + 1
+    if model.out_channels < num_classes:
+        raise ValueError(f"the DAGNN was built for {model.out_channels} classes but data.y has {num_classes}; "
+                         f"build it with DAGNN.from_config(config, data)")
+    x = normalize_features(data.x) if config.normalize_features else data.x
     x, y = x.to(device), data.y.to(device)
-    if cfg.get("sparse_input", True) and x.numel() > 0 and float((x != 0).float().mean()) < 0.1:
-        x = x.to_sparse_csr()  # bag-of-words features: sparse input dropout + product (same math)
-    masks = {s: getattr(data, f"{s}_mask").to(device) for s in ("train", "val", "test")}
-    info = GraphInfo(data.num_nodes, data.num_features, int(data.y.max()) + 1)
-    model = build_dagnn(info, cfg).to(device)
+    if config.sparse_input and x.numel() > 0 and float((x != 0).float().mean()) < 0.1:
+        x = _sparse_rows(x)  # bag-of-words features: sparse input dropout + product (same math)
+    train, val, test = (getattr(data, f"{s}_mask").to(device) for s in ("train", "val", "test"))
+    if not warm_start:
+        reinitialize(model)
+    model.to(device)
     adj = HopPropagator(sym_norm(data.edge_index.to(device), data.num_nodes))
-    opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg.get("weight_decay", 0.0))
-    epochs, window = cfg["epochs"], cfg.get("early_stopping", 0)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     timer = Timer(device)
-    eval_times, val_losses, history = [], [], []
-    best_loss, best_epoch, best_state = float("inf"), -1, None
-    bar = tqdm(range(1, epochs + 1), desc="DAGNN", disable=not progress, leave=False, mininterval=0.5)
-    for epoch in bar:
-        with timer.epoch():
-            model.train()
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x, adj=adj)[masks["train"]], y[masks["train"]])
-            loss.backward()
-            opt.step()
-        start = time.perf_counter()
-        model.eval()
-        with torch.no_grad():
-            logits = model(x, adj=adj)
-            val_loss = F.cross_entropy(logits[masks["val"]], y[masks["val"]]).item()
-        eval_times.append(time.perf_counter() - start)
-        history.append({"epoch": epoch, "loss": loss.item(), "valid_loss": val_loss})
-        if val_loss < best_loss:
-            best_loss, best_epoch = val_loss, epoch
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        val_losses.append(val_loss)
-        bar.set_postfix(loss=f"{loss.item():.4f}", val_loss=f"{val_loss:.4f}")
-        if official_early_stop(val_losses, epoch, epochs, window):
-            break
-    model.load_state_dict(best_state)
-    model.eval()
+
+    def official_stop(val_losses: list[float], epoch: int) -> bool:
+        return official_early_stop(val_losses, epoch + 1, config.epochs, config.early_stopping)  # 1-based
+
+    trajectory = run_epochs(
+        model, optimizer, epochs=config.epochs, timer=timer, progress=progress, desc="DAGNN",
+        loss=lambda batch, epoch: F.cross_entropy(model(x, adj=adj)[train], y[train]),
+        validate=lambda: F.cross_entropy(model(x, adj=adj)[val], y[val]).item(),
+        selection=Selection("min", stop_rule=official_stop), value_name="valid_loss")
     with torch.no_grad(), timer.inference():
         logits = model(x, adj=adj)
-    result = {"valid_accuracy": metrics.accuracy(logits[masks["val"]], y[masks["val"]]),
-              "test_accuracy": metrics.accuracy(logits[masks["test"]], y[masks["test"]])}
-    time_summary = timer.summary()
-    time_summary["eval_s"] = statistics.median(eval_times)
-    return RunResult(result, time_summary, best_epoch, len(history), history=history)
-
-
-register_model("dagnn", task="node", fit=fit_dagnn,
-               description="DAGNN, Liu et al. KDD 2020: MLP, K-hop propagation, adaptive hop adjustment")(build_dagnn)
+    scores = {"valid_accuracy": metrics.accuracy(logits[val], y[val]),
+              "test_accuracy": metrics.accuracy(logits[test], y[test])}
+    return FitResult(scores, timer.summary(), trajectory.best_epoch, trajectory.epochs_run,
+                     history=trajectory.history,
+                     outputs={"features": x, "train_mask": train, "val_mask": val, "test_mask": test})

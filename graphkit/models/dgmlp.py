@@ -1,4 +1,4 @@
-r"""DGMLP (Zhang et al., "Evaluating Deep Graph Neural Networks", 2021, https://arxiv.org/abs/2108.00955).
+r"""DGMLP: "Evaluating Deep Graph Neural Networks" (Zhang et al., 2021, https://arxiv.org/abs/2108.00955).
 
 What the released code (PKU-DAIR/DGMLP ``src/train.py``) computes:
 
@@ -19,15 +19,30 @@ it follows the successor AIR code's ``FeedForwardNetII`` middle layers,
 with :math:`h_0 = \mathrm{Drop}(\mathrm{ReLU}(\mathrm{Lin}_{in}(\mathrm{Drop}(\tilde X))))`
 and a final linear layer.
 
-The registered procedure :func:`fit_dgmlp` (``dgmlp``) precomputes
-:math:`\tilde X` from the raw features, then trains the head full batch with
-Adam and reports the test accuracy at the best validation accuracy, as the
-official code.
+The method's procedure, :func:`fit_dgmlp`, precomputes :math:`\tilde X` from the
+raw features, then trains the head full batch with Adam and reports the test
+accuracy at the best validation accuracy, as the official code;
+:class:`DGMLPConfig` holds the official settings (``run.sh``).
+
+Build, fit, predict::
+
+    >>> from graphkit import datasets
+    >>> from graphkit.models.dgmlp import DGMLP, DGMLPConfig, fit_dgmlp
+    >>> data = datasets.load("csbm", num_nodes=300, seed=0)
+    >>> config = DGMLPConfig.for_dataset("csbm").replace(epochs=5)
+    >>> model = DGMLP.from_config(config, data)
+    >>> result = fit_dgmlp(model, data, config, progress=False)
+    >>> result.model is model, sorted(result.metrics)
+    (True, ['test_accuracy', 'valid_accuracy'])
+    >>> pred = model.head(result.x_tilde).argmax(-1)     # or model(data.x, data.edge_index), recomputing X~
+    >>> tuple(pred.shape)
+    (300,)
 """
 
 from __future__ import annotations
 
-import time
+from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -35,49 +50,74 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 
 from graphkit import metrics
-from graphkit.models.registry import GraphInfo, register_model
+from graphkit._validation import check_bool, check_dropout, check_int
+from graphkit.models.procedure import graph_info, procedure
+from graphkit.nn.model import Model, reinitialize
 from graphkit.ops.hop_weighting import node_adaptive_hop_weighting
-from graphkit.ops.propagate import _check_num_hops
+from graphkit.train.config import Config, Preset, config_error
+from graphkit.train.loop import Selection, run_epochs
 from graphkit.train.node_classification import check_node_data
-from graphkit.train.result import RunResult
-from graphkit.train.selection import train_with_selection
+from graphkit.train.result import FitResult
 from graphkit.train.timing import Timer
 
-__all__ = ["DGMLP", "fit_dgmlp"]
+__all__ = ["DGMLP", "DGMLPConfig", "fit_dgmlp"]
 
 
-class DGMLP(nn.Module):
-    r"""DGMLP: parameter-free node-adaptive hop weighting, then dropout + linear (see the module docstring).
+class DGMLP(Model):
+    r"""DGMLP, "Evaluating Deep Graph Neural Networks" (Zhang et al., 2021, https://arxiv.org/abs/2108.00955).
+
+    Parameter-free node-adaptive hop weighting, precomputed once, then a head:
+
+    .. math::
+        \tilde X = \sum_{k=0}^{K} \operatorname{diag}(w_{\cdot k})\, \hat A^k X,\qquad
+        w_v = \operatorname{softmax}_k\Bigl(\cos(x_v, x^{(k)}_v)\,
+        \bigl(1 - \cos(x^\infty_v, x^{(k)}_v)\bigr)\Bigr)
+
+        \mathrm{logits} = \mathrm{Lin}(\mathrm{Drop}(\tilde X)) \quad (\texttt{num\_layers} = 1)
+
+    :math:`\hat A = \tilde D^{-1/2}(A + I)\tilde D^{-1/2}` and :math:`x^\infty` is
+    the per-component stationary state. :math:`\tilde X` has no parameters
+    (:meth:`precompute`, :func:`graphkit.ops.hop_weighting.node_adaptive_hop_weighting`);
+    the learned part is the head (:meth:`head`). ``num_layers > 1`` is the
+    AIR-style deep head (see the module docstring), not in the released code.
 
     Args:
         in_channels: :math:`F`.
         out_channels: :math:`C`.
-        num_hops: :math:`K \geq 0` (official: 20 on Cora and PubMed, 15 on CiteSeer).
-        dropout: dropout on the input of each linear layer (official: 0.2 / 0.1 / 0.5).
-        hidden_channels: hidden size for ``num_layers > 1``.
-        num_layers: 1 (default) is the released DGMLP (a single linear layer);
-            ``L > 1`` is the AIR-style deep head with ``L - 2`` residual middle layers.
+        num_hops: :math:`K \geq 0` (official: 20 on Cora and PubMed, 15 on CiteSeer). (default: ``20``)
+        dropout: dropout on the input of each linear layer (official: 0.2 / 0.1 / 0.5). (default: ``0.2``)
+        hidden_channels: hidden size, needed for ``num_layers > 1``. (default: ``None``)
+        num_layers: 1 is the released DGMLP (a single linear layer); ``L > 1`` is
+            the AIR-style deep head with ``L - 2`` residual middle layers. (default: ``1``)
         cached: precompute :math:`\tilde X` at the first call and reuse it
-            (transductive use, like PyG's ``cached=True``); default ``False``.
+            (transductive use, like PyG's ``cached=True``). (default: ``False``)
 
     Shapes:
-        - x: :math:`[N, F]`, edge_index: :math:`[2, E]`, output: :math:`[N, C]` logits.
+        - x: :math:`[N, F]`, edge_index: :math:`[2, E]` (or ``x_tilde=`` :math:`[N, F]`),
+          output: :math:`[N, C]` logits
+
+    Example::
+
+        >>> import torch
+        >>> model = DGMLP(16, 3, num_hops=4)
+        >>> edge_index = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+        >>> tuple(model(torch.randn(5, 16), edge_index).shape)
+        (5, 3)
     """
 
     def __init__(self, in_channels: int, out_channels: int, num_hops: int = 20, *, dropout: float = 0.2,
                  hidden_channels: int | None = None, num_layers: int = 1, cached: bool = False):
         super().__init__()
-        for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
-                            ("num_layers", num_layers)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if num_layers > 1 and (not isinstance(hidden_channels, int) or hidden_channels < 1):
-            raise ValueError(f"num_layers={num_layers} needs a positive hidden_channels, got {hidden_channels!r}")
-        if not 0 <= dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.num_hops = _check_num_hops(num_hops)
-        self.dropout, self.num_layers, self.cached = float(dropout), num_layers, bool(cached)
+        self.in_channels = check_int("in_channels", in_channels, minimum=1)
+        self.out_channels = check_int("out_channels", out_channels, minimum=1)
+        self.num_layers = check_int("num_layers", num_layers, minimum=1)
+        if num_layers > 1:
+            if hidden_channels is None:
+                raise ValueError(f"num_layers={num_layers} needs hidden_channels (the width of the deep head)")
+            check_int("hidden_channels", hidden_channels, minimum=1)
+        self.num_hops = check_int("num_hops", num_hops, minimum=0)
+        self.dropout = check_dropout("dropout", dropout)
+        self.cached = check_bool("cached", cached)
         self.hidden_channels = hidden_channels if num_layers > 1 else None
         if num_layers == 1:
             self.lin = nn.Linear(in_channels, out_channels)
@@ -87,6 +127,17 @@ class DGMLP(nn.Module):
             self.norms = nn.ModuleList(nn.BatchNorm1d(hidden_channels) for _ in range(num_layers - 2))
             self.lin_out = nn.Linear(hidden_channels, out_channels)
         self._cached_x: Tensor | None = None
+
+    @classmethod
+    def from_config(cls, config: DGMLPConfig, data) -> DGMLP:
+        """The model ``config`` describes, sized for ``data`` (a ``Data`` or :class:`~graphkit.models.procedure.GraphInfo`)."""
+        info = graph_info(data)
+        if info.num_features < 1:
+            raise ValueError("DGMLP needs node features data.x; this data set has none")
+        if info.num_classes < 1 or info.multilabel:
+            raise ValueError("DGMLP needs single-label targets data.y of shape [N] to size its output")
+        return cls(info.num_features, info.num_classes, config.num_hops, dropout=config.dropout,
+                   hidden_channels=config.hidden_channels, num_layers=config.num_layers)
 
     def reset_parameters(self) -> None:
         for module in self.modules():
@@ -104,16 +155,16 @@ class DGMLP(nn.Module):
             raise ValueError(f"x must be a [N, F] tensor, got {getattr(x, 'shape', type(x).__name__)}")
         if x.size(1) != self.in_channels:
             raise ValueError(f"DGMLP was built for {self.in_channels} input features but x has {x.size(1)}; "
-                             f"pass in_channels={x.size(1)}")
+                             f"pass in_channels={x.size(1)} (or build it with DGMLP.from_config(config, data))")
 
     def head(self, x_tilde: Tensor) -> Tensor:
-        """The transformation applied to the precomputed :math:`\\tilde X`."""
+        r"""The transformation applied to the precomputed :math:`\tilde X`, ``[B, F] -> [B, C]`` (row-wise)."""
         self._check_x(x_tilde)
         h = F.dropout(x_tilde, self.dropout, self.training)
         if self.num_layers == 1:
             return self.lin(h)
         h0 = h = F.dropout(F.relu(self.lin_in(h)), self.dropout, self.training)
-        for lin, norm in zip(self.mids, self.norms, strict=False):
+        for lin, norm in zip(self.mids, self.norms, strict=True):
             h = F.dropout(F.relu(norm(lin(h + h0)) + h), self.dropout, self.training)
         return self.lin_out(h)
 
@@ -139,57 +190,149 @@ class DGMLP(nn.Module):
                 f"num_layers={self.num_layers}{deep}")
 
 
-def build_dgmlp(info: GraphInfo, cfg: dict) -> DGMLP:
-    if info.num_features < 1:
-        raise ValueError("DGMLP needs node features; this data set has none")
-    return DGMLP(info.num_features, info.num_classes, cfg["num_hops"], dropout=cfg["dropout"],
-                 hidden_channels=cfg.get("hidden_channels"), num_layers=cfg.get("num_layers", 1), cached=True)
+# --------------------------------------------------------------------------- config and procedure
 
 
-def fit_dgmlp(data: Data, cfg: dict, *, seed: int, device, progress: bool = False) -> RunResult:
-    """Precompute :math:`\\tilde X` once (timed as ``precompute_s``), then train the head; select on validation.
+@dataclass(frozen=True)
+class DGMLPConfig(Config):
+    """DGMLP's architecture and its released-code procedure (:func:`fit_dgmlp`).
 
-    The head is row-wise (dropout and linear layers act on each node alone; BatchNorm,
-    in the deep head, sees the training rows as its batch), so each epoch runs it on
-    the training rows only and evaluates it on the validation rows only: the loss and
-    the selection are those of the official full-matrix loop, but dropout draws
-    ``|train| x F`` instead of ``N x F`` random numbers (on Cora 140 rows instead of
-    2,708: an epoch drops from ~75 ms to a few ms on 2 cores). Test accuracy at the
-    epoch of best validation accuracy (first such epoch), as the official code.
+    The defaults are the released code's Cora settings (``src/run.sh``);
+    :meth:`paper` gives each data set's row.
+
+    Args:
+        num_hops: :math:`K`. (default: ``20``)
+        dropout: dropout on the input of each linear layer. (default: ``0.2``)
+        num_layers: 1 is the released DGMLP; more is the AIR-style deep head. (default: ``1``)
+        hidden_channels: the deep head's width (needed for ``num_layers > 1``). (default: ``None``)
+        lr, weight_decay: Adam. (defaults: ``0.2``, ``5e-3``)
+        epochs: the epoch budget. (default: ``200``)
+        patience: epochs without a better validation accuracy before stopping;
+            ``None`` runs every epoch, as the released code. (default: ``None``)
+        runs: seeded runs averaged (the released code runs one seed, 42; we run
+            seeds 0..9). (default: ``10``)
+
+    Example:
+        >>> DGMLPConfig.paper("citeseer").num_hops
+        15
     """
-    torch.manual_seed(seed)
+
+    num_hops: int = 20
+    dropout: float = 0.2
+    num_layers: int = 1
+    hidden_channels: int | None = None
+    lr: float = 0.2
+    weight_decay: float = 5e-3
+    epochs: int = 200
+    patience: int | None = None
+    runs: int = 10
+
+    source: ClassVar[str] = (
+        "DGMLP released code PKU-DAIR/DGMLP (src/train.py, src/run.sh): raw features, 200 epochs, Adam, single "
+        "linear layer after dropout, test accuracy at best validation accuracy, public Planetoid split; "
+        "per-data-set hops/dropout/lr/wd from run.sh (official runs one seed, 42; we run seeds 0..9).")
+    presets: ClassVar[dict[str, Preset]] = {
+        "csbm": Preset(source="a small synthetic default, not from the paper", num_hops=10, epochs=100, lr=0.05,
+                       runs=3),
+        "cora": Preset(num_hops=20, dropout=0.2, lr=0.2, weight_decay=5e-3),
+        "citeseer": Preset(num_hops=15, dropout=0.1, lr=0.1, weight_decay=5e-2),
+        "pubmed": Preset(num_hops=20, dropout=0.5, lr=0.2, weight_decay=5e-5),
+    }
+
+    def check(self) -> None:
+        for key, low in (("num_hops", 0), ("num_layers", 1), ("epochs", 1)):
+            if getattr(self, key) < low:
+                raise config_error(self.__class__, f"{key} must be >= {low}, got {getattr(self, key)}")
+        if self.num_layers > 1 and (self.hidden_channels is None or self.hidden_channels < 1):
+            raise config_error(self.__class__, f"num_layers={self.num_layers} needs hidden_channels >= 1, "
+                                               f"got {self.hidden_channels}")
+        if not 0 <= self.dropout < 1:
+            raise config_error(self.__class__, f"dropout must be in [0, 1), got {self.dropout}")
+        if not self.lr > 0:
+            raise config_error(self.__class__, f"lr must be > 0, got {self.lr}")
+        if self.weight_decay < 0:
+            raise config_error(self.__class__, f"weight_decay must be >= 0, got {self.weight_decay}")
+        if self.patience is not None and self.patience < 1:
+            raise config_error(self.__class__, f"patience must be >= 1 or null, got {self.patience}")
+
+
+@procedure(DGMLP, DGMLPConfig)
+def fit_dgmlp(model: DGMLP, data: Data, config: DGMLPConfig, *, seed: int, device: torch.device,
+              progress: bool | None, warm_start: bool) -> FitResult:
+    r"""Train a :class:`DGMLP` with the released PKU-DAIR/DGMLP procedure, in place.
+
+    1. Precompute :math:`\tilde X` once from the raw features (timed as
+       ``time["precompute_s"]``; :meth:`DGMLP.precompute`).
+    2. Full-batch Adam (``lr``, ``weight_decay``) on the cross-entropy of the
+       training nodes for ``epochs`` epochs (``patience`` may stop earlier),
+       evaluating the validation accuracy after every epoch
+       (:func:`graphkit.train.loop.run_epochs`).
+    3. Keep the state of the best validation accuracy (the first such epoch) and
+       report its validation and test accuracy, as the official code.
+
+    The head is row-wise (dropout and linear layers act on each node alone;
+    BatchNorm, in the deep head, sees the training rows as its batch), so each
+    epoch runs it on the training rows only and evaluates it on the validation
+    rows only: the loss and the selection are those of the official full-matrix
+    loop, but dropout draws ``|train| x F`` instead of ``N x F`` random numbers
+    (on Cora 140 rows instead of 2,708: an epoch drops from ~75 ms to a few ms
+    on 2 cores).
+
+    The architecture is the model's: ``config``'s architecture fields only matter
+    to :meth:`DGMLP.from_config`.
+
+    Args:
+        model: a :class:`DGMLP` sized for ``data``, trained in place.
+        data: a PyG ``Data`` with ``x``, ``y [N]``, ``edge_index`` and the three masks.
+        config: a :class:`DGMLPConfig` (or a dict of its keys).
+        seed, device, progress, warm_start: see :mod:`graphkit.models.procedure`.
+
+    Returns:
+        :class:`~graphkit.train.result.FitResult` with ``metrics``
+        ``valid_accuracy`` / ``test_accuracy``, ``time`` with ``precompute_s``,
+        ``best_epoch`` (0-based), ``history`` (``epoch``, ``loss``,
+        ``valid_accuracy``) and ``outputs``: ``x_tilde`` (:math:`\tilde X`,
+        ``[N, F]``; predict with ``model.head(result.x_tilde)``) and the split
+        used, ``train_mask`` / ``val_mask`` / ``test_mask``.
+
+    Example::
+
+        >>> from graphkit import datasets
+        >>> data = datasets.load("csbm", num_nodes=300, seed=0)
+        >>> config = DGMLPConfig.for_dataset("csbm").replace(epochs=20)
+        >>> result = fit_dgmlp(DGMLP.from_config(config, data), data, config, seed=0, progress=False)
+        >>> result.epochs_run, tuple(result.x_tilde.shape), "precompute_s" in result.time
+        (20, (300, 32), True)
+    """
     check_node_data(data)
     if data.y.dim() != 1:
-        raise ValueError("DGMLP's procedure is for single-label node classification (y of shape [N])")
-    device = torch.device(device)
-    info = GraphInfo(data.num_nodes, data.num_features, int(data.y.max()) + 1)
-    model = build_dgmlp(info, cfg).to(device)
+        raise ValueError("DGMLP's procedure is for single-label node classification (data.y of shape [N])")
+    num_classes = int(data.y.max()) + 1
+    if model.out_channels < num_classes:
+        raise ValueError(f"the DGMLP was built for {model.out_channels} classes but data.y has {num_classes}; "
+                         f"build it with DGMLP.from_config(config, data)")
+    if not warm_start:
+        reinitialize(model)
+    model.to(device)
     timer = Timer(device)
-    start = time.perf_counter()
-    x_tilde = model.precompute(data.x.to(device), data.edge_index.to(device), num_nodes=data.num_nodes)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    precompute_s = time.perf_counter() - start
+    with timer.stage("precompute"), torch.no_grad():
+        x_tilde = model.precompute(data.x.to(device), data.edge_index.to(device), num_nodes=data.num_nodes)
     y = data.y.to(device)
-    rows = {s: getattr(data, f"{s}_mask").to(device).nonzero().view(-1) for s in ("train", "val", "test")}
+    masks = {s: getattr(data, f"{s}_mask").to(device) for s in ("train", "val", "test")}
+    rows = {s: mask.nonzero().view(-1) for s, mask in masks.items()}
     x_train, y_train = x_tilde[rows["train"]], y[rows["train"]]
     x_val, y_val = x_tilde[rows["val"]], y[rows["val"]]
-    epochs = cfg["epochs"]
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}")
-    model, history, best_epoch = train_with_selection(
-        model, lambda epoch: F.cross_entropy(model.head(x_train), y_train),
-        lambda: metrics.accuracy(model.head(x_val), y_val), epochs=epochs, lr=cfg["lr"],
-        weight_decay=cfg.get("weight_decay", 0.0), patience=cfg.get("patience"), desc="DGMLP", progress=progress,
-        timer=timer)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    trajectory = run_epochs(
+        model, optimizer, epochs=config.epochs, timer=timer, progress=progress, desc="DGMLP",
+        loss=lambda batch, epoch: F.cross_entropy(model.head(x_train), y_train),
+        validate=lambda: metrics.accuracy(model.head(x_val), y_val),
+        selection=Selection("max", patience=config.patience), value_name="valid_accuracy")
     with torch.no_grad(), timer.inference():
         logits = model.head(x_tilde)
-    result = {f"{key}_accuracy": metrics.accuracy(logits[rows[stage]], y[rows[stage]])
+    scores = {f"{key}_accuracy": metrics.accuracy(logits[rows[stage]], y[rows[stage]])
               for stage, key in (("val", "valid"), ("test", "test"))}
-    time_summary = timer.summary()
-    time_summary["precompute_s"] = precompute_s
-    return RunResult(result, time_summary, best_epoch, len(history), history=history)
-
-
-register_model("dgmlp", task="node", fit=fit_dgmlp,
-               description="DGMLP, Zhang et al. 2021: node-adaptive hop weighting (parameter-free) + linear")(build_dgmlp)
+    return FitResult(scores, timer.summary(), trajectory.best_epoch, trajectory.epochs_run,
+                     history=trajectory.history,
+                     outputs={"x_tilde": x_tilde, "train_mask": masks["train"], "val_mask": masks["val"],
+                              "test_mask": masks["test"]})

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 import torch
 from torch import Tensor, nn
 
+from graphkit._validation import check_bool, check_int
+
 
 class AdaptiveHopAdjustment(nn.Module):
     r"""DAGNN's adaptive adjustment over hops :math:`H^{(0)}, \ldots, H^{(K)}`.
@@ -27,20 +29,26 @@ class AdaptiveHopAdjustment(nn.Module):
 
     Args:
         channels: :math:`C`, the size of each hop's representation.
-        bias: learn :math:`b` (default ``True``, as the official code).
+        bias: learn :math:`b`. (default: ``True``, as the official code)
 
     Shapes:
         - input: a stacked ``[N, K + 1, C]`` tensor or an iterable of ``K + 1``
           ``[N, C]`` tensors (e.g. :func:`graphkit.ops.iter_hops`, consumed lazily)
         - output: ``[N, C]``; with ``return_scores=True`` also the scores ``[N, K + 1]``
+
+    Example::
+
+        >>> import torch
+        >>> layer = AdaptiveHopAdjustment(4)
+        >>> out, scores = layer(torch.randn(10, 3, 4), return_scores=True)
+        >>> tuple(out.shape), tuple(scores.shape)
+        ((10, 4), (10, 3))
     """
 
     def __init__(self, channels: int, *, bias: bool = True):
         super().__init__()
-        if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
-            raise ValueError(f"channels must be a positive int, got {channels!r}")
-        self.channels = channels
-        self.proj = nn.Linear(channels, 1, bias=bias)
+        self.channels = check_int("channels", channels, minimum=1)
+        self.proj = nn.Linear(self.channels, 1, bias=check_bool("bias", bias))
 
     def reset_parameters(self) -> None:
         self.proj.reset_parameters()

@@ -35,44 +35,17 @@ all its scores are 0 and its weights uniform.
 
 from __future__ import annotations
 
-import numbers
-
-import numpy as np
-import scipy.sparse as sp
 import torch
-from scipy.sparse.csgraph import connected_components as _scipy_components
 from torch import Tensor
 
+from graphkit._validation import check_int, check_real
+from graphkit.ops.components import connected_components
 from graphkit.ops.csr import CSR
-from graphkit.ops.normalize import sym_norm
-from graphkit.ops.propagate import _check_num_hops, iter_hops
+from graphkit.ops.normalize import add_remaining_self_loops, sym_norm
+from graphkit.ops.propagate import iter_hops
 from graphkit.ops.spmm import check_dense_operand, resolve_adjacency
 
-__all__ = ["connected_components", "stationary_state", "hop_scores", "node_adaptive_hop_weighting"]
-
-
-def connected_components(adj, num_nodes: int | None = None) -> tuple[int, Tensor]:
-    """Weakly connected components: ``(num_components, labels [N] int64)``.
-
-    Components are numbered in order of their smallest node id (node 0 is in
-    component 0). Computed with SciPy on CPU in :math:`O(N + E)`; the labels are
-    returned on the adjacency's device.
-    """
-    csr = adj if isinstance(adj, CSR) else resolve_adjacency(adj, None, num_nodes, None)
-    n = csr.num_rows
-    if n == 0:
-        return 0, torch.zeros(0, dtype=torch.long, device=csr.col.device)
-    mat = sp.csr_matrix(
-        (np.ones(csr.nnz, dtype=np.int8), csr.col.cpu().numpy(), csr.rowptr.cpu().numpy()), shape=(n, n)
-    )
-    count, labels = _scipy_components(mat, directed=True, connection="weak")
-    labels = torch.from_numpy(labels.astype(np.int64))
-    # renumber by first occurrence so the numbering is deterministic and documented
-    first = torch.full((count,), n, dtype=torch.long).scatter_reduce_(
-        0, labels, torch.arange(n), reduce="amin")
-    rank = torch.empty(count, dtype=torch.long)
-    rank[torch.argsort(first)] = torch.arange(count)
-    return int(count), rank[labels].to(csr.col.device)
+__all__ = ["stationary_state", "hop_scores", "node_adaptive_hop_weighting"]
 
 
 def _check_graph(adj, x: Tensor, num_nodes, edge_weight, add_self_loops: bool):
@@ -97,10 +70,11 @@ def _stationary(csr_tilde: CSR, x: Tensor, labels: Tensor, count: int) -> Tensor
 
 
 def _tilde(csr: CSR, x: Tensor, add_self_loops: bool) -> CSR:
-    from graphkit.ops.normalize import _prepare
-
-    tilde, value = _prepare(csr, None, None, add_self_loops, x.dtype)
-    return tilde.with_value(value)
+    r""":math:`\tilde A` (``A`` plus the missing self-loops) with values in ``x.dtype``."""
+    if add_self_loops:
+        return add_remaining_self_loops(csr, dtype=x.dtype)
+    value = torch.ones(csr.nnz, dtype=x.dtype, device=csr.col.device) if csr.value is None else csr.value.to(x.dtype)
+    return csr.with_value(value)
 
 
 def stationary_state(
@@ -164,15 +138,9 @@ def _row_dots_with(x: Tensor):
 
 def _int32_csr(a_hat: CSR, x: Tensor) -> Tensor | None:
     """``a_hat`` as an int32-indexed ``torch.sparse_csr`` for MKL on the CPU, else ``None``."""
-    n = a_hat.num_rows
-    if x.device.type != "cpu" or max(a_hat.nnz, n) >= 2**31:
+    if x.device.type != "cpu" or max(a_hat.nnz, a_hat.num_rows) >= 2**31:
         return None
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-        return torch.sparse_csr_tensor(a_hat.rowptr.int(), a_hat.col.int(), a_hat.value.to(x.dtype), (n, n),
-                                       check_invariants=False)
+    return a_hat.to_torch_sparse(x.dtype, int32=True)
 
 
 def _hops_into_buffers(a_hat: CSR, adj32: Tensor | None, x: Tensor, num_hops: int):
@@ -227,9 +195,8 @@ def node_adaptive_hop_weighting(
         :math:`O(K (E + N) F)` time; :math:`O(N F)` memory beyond the output
         (hops are streamed), plus :math:`O(N K)` for the weights when returned.
     """
-    num_hops = _check_num_hops(num_hops)
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
-        raise ValueError(f"eps must be a positive number, got {eps!r}")
+    num_hops = check_int("num_hops", num_hops, minimum=0)
+    eps = check_real("eps", eps, low=0.0, low_open=True)
     csr = _check_graph(adj, x, num_nodes, edge_weight, add_self_loops)
     count, labels = connected_components(csr)
     x_inf = _stationary(_tilde(csr, x, add_self_loops), x, labels, count)

@@ -21,6 +21,9 @@ Conventions:
   are rejected (their fractional powers are undefined).
 
 All three are differentiable w.r.t. ``edge_weight``.
+
+:func:`normalize_features` is the feature-side counterpart: rows of a feature
+matrix divided by their sums (PyG's ``NormalizeFeatures``).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ import torch
 from torch import Tensor
 
 from graphkit.ops.csr import CSR, as_csr, check_square, from_coo
+
+__all__ = ["add_remaining_self_loops", "degree_power_norm", "normalize_features", "row_norm", "sym_norm"]
 
 
 def _check_dtype(dtype) -> torch.dtype:
@@ -278,3 +283,34 @@ def row_norm(
     csr, value = _prepare(adj, num_nodes, edge_weight, add_self_loops, dtype)
     inv = _safe_pow(_degree(csr, value), -1.0)
     return csr.with_value(inv.index_select(0, csr.row()) * value)
+
+
+def normalize_features(x: Tensor) -> Tensor:
+    r"""Feature rows divided by their sums: :math:`x_v / \max(\sum_f x_{vf}, 1)`.
+
+    PyG's ``NormalizeFeatures`` (the preprocessing of DAGNN's official code and
+    most Planetoid baselines): a bag-of-words row becomes a distribution over
+    its words. Rows summing to less than 1 — all-zero rows in particular — are
+    left unscaled, so there is never NaN or inf.
+
+    Args:
+        x: ``[N, F]`` floating features (non-negative for the result to be a distribution).
+
+    Shapes:
+        x and output: :math:`[N, F]`.
+
+    Complexity:
+        :math:`O(N F)` time, one new ``[N, F]`` tensor.
+
+    Example::
+
+        >>> import torch
+        >>> normalize_features(torch.tensor([[1.0, 3.0], [0.0, 0.0]]))
+        tensor([[0.2500, 0.7500],
+                [0.0000, 0.0000]])
+    """
+    if not isinstance(x, Tensor) or x.dim() != 2:
+        raise ValueError(f"x must be a [N, F] tensor, got {getattr(x, 'shape', type(x).__name__)}")
+    if not x.is_floating_point():
+        raise TypeError(f"x must be floating point, got {x.dtype}; convert it with x.float()")
+    return x / x.sum(dim=1, keepdim=True).clamp(min=1)

@@ -40,5 +40,9 @@ def test_errors_and_repr():
         layer(torch.randn(4, 3))
     with pytest.raises(ValueError, match="at least one hop"):
         layer([])
-    with pytest.raises(ValueError, match="positive int"):
+    with pytest.raises(ValueError, match="channels must be >= 1, got 0"):
         AdaptiveHopAdjustment(0)
+    with pytest.raises(TypeError, match="channels must be an int"):
+        AdaptiveHopAdjustment(2.0)
+    with pytest.raises(TypeError, match="bias must be True or False"):
+        AdaptiveHopAdjustment(2, bias=1)

@@ -8,12 +8,12 @@ import pytest
 import torch
 
 from graphkit.ops.hop_weighting import (
-    connected_components,
     hop_scores,
     node_adaptive_hop_weighting,
     stationary_state,
 )
 from tests.conftest import random_graph
+from tests.ops.test_components import components_bfs
 
 
 def dense_tilde(edge_index, n):
@@ -23,24 +23,6 @@ def dense_tilde(edge_index, n):
     missing = a.diagonal() == 0
     a = a + torch.diag(missing.double())
     return a
-
-
-def components_bfs(a):
-    n = a.size(0)
-    label = [-1] * n
-    count = 0
-    for s in range(n):
-        if label[s] >= 0:
-            continue
-        stack, label[s] = [s], count
-        while stack:
-            u = stack.pop()
-            for v in range(n):
-                if (a[u, v] != 0 or a[v, u] != 0) and label[v] < 0:
-                    label[v] = count
-                    stack.append(v)
-        count += 1
-    return count, label
 
 
 def cos(a, b, eps=1e-8):
@@ -113,13 +95,15 @@ def test_stationary_state_is_degree_weighted_component_mean():
     torch.testing.assert_close(got, torch.stack([first, first, first, second, second, x[5]]))
 
 
-@pytest.mark.parametrize("seed", [0, 3])
-def test_connected_components_match_bfs(seed):
-    edge_index = random_graph(20, 9, seed, undirected=False)
-    count, labels = connected_components(edge_index, 23)
-    ref_count, ref = components_bfs(dense_tilde(edge_index, 23))
-    assert count == ref_count
-    assert labels.tolist() == ref
+def test_stationary_state_without_self_loops_uses_plain_degrees():
+    edge_index = torch.tensor([[0, 1, 1, 2, 3, 4], [1, 0, 2, 1, 4, 3]])
+    x = torch.arange(12, dtype=torch.double).view(6, 2)
+    got = stationary_state(edge_index, x, num_nodes=6, add_self_loops=False)
+    first = (x[0] + 2 * x[1] + x[2]) / 4
+    second = (x[3] + x[4]) / 2
+    zero = torch.zeros(2, dtype=torch.double)  # isolated node of degree 0: no mass, x_inf = 0 (never NaN)
+    torch.testing.assert_close(got, torch.stack([first, first, first, second, second, zero]))
+    assert got.dtype == torch.double
 
 
 def test_hop_scores_bounds():
@@ -131,13 +115,15 @@ def test_hop_scores_bounds():
 
 def test_bad_input():
     edge_index, x = graph(0)
-    with pytest.raises(ValueError, match="non-negative"):
+    with pytest.raises(ValueError, match="num_hops must be >= 0"):
         node_adaptive_hop_weighting(edge_index, x, -1, num_nodes=x.size(0))
-    with pytest.raises(TypeError, match="non-negative int"):
+    with pytest.raises(TypeError, match="num_hops must be an int"):
         node_adaptive_hop_weighting(edge_index, x, 2.5, num_nodes=x.size(0))
     with pytest.raises(ValueError, match="rows"):
         node_adaptive_hop_weighting(edge_index, x[:5], 2, num_nodes=x.size(0))
     with pytest.raises(TypeError, match="floating"):
         node_adaptive_hop_weighting(edge_index, x.long(), 2, num_nodes=x.size(0))
-    with pytest.raises(ValueError, match="eps"):
+    with pytest.raises(ValueError, match="eps must be > 0"):
         node_adaptive_hop_weighting(edge_index, x, 2, num_nodes=x.size(0), eps=0)
+    with pytest.raises(TypeError, match="eps must be a real number"):
+        node_adaptive_hop_weighting(edge_index, x, 2, num_nodes=x.size(0), eps="1e-8")

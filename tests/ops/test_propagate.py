@@ -1,4 +1,4 @@
-"""propagate_hops / iter_hops against dense matrix powers, with and without torch-sparse."""
+"""propagate_hops / iter_hops / HopPropagator against dense matrix powers, with and without torch-sparse."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from graphkit.ops import as_csr, iter_hops, propagate_hops, sym_norm
+from graphkit.ops.propagate import HopPropagator
 from tests.conftest import random_graph
 
 
@@ -90,7 +91,7 @@ def test_iter_hops_keeps_only_the_current_hop(extensions):
 
 def test_iter_hops_validates_eagerly():
     x = torch.ones(3, 1)
-    with pytest.raises(ValueError, match=r"num_hops must be a non-negative int, got -1"):
+    with pytest.raises(ValueError, match=r"num_hops must be >= 0, got -1"):
         iter_hops(torch.tensor([[0], [1]]), x, -1)  # raises on the call, not at next()
     with pytest.raises(ValueError, match=r"x has 3 rows but the adjacency has 2 columns"):
         iter_hops(as_csr(torch.tensor([[0], [1]]), 2), x, 2)
@@ -98,7 +99,7 @@ def test_iter_hops_validates_eagerly():
 
 @pytest.mark.parametrize("bad", [2.0, True, "3", None])
 def test_num_hops_must_be_an_int(bad):
-    with pytest.raises(TypeError, match=r"num_hops must be a non-negative int, got"):
+    with pytest.raises(TypeError, match=r"num_hops must be an int, got"):
         propagate_hops(torch.tensor([[0], [1]]), torch.ones(2, 1), bad)
 
 
@@ -130,3 +131,68 @@ def test_gradients_flow_to_x_and_edge_weight(extensions, seed):
     (gx,) = torch.autograd.grad(propagate_hops(norm.with_value(norm.value.detach()), x, 2)[-1].sum(), x)
     dense = norm.to_dense(torch.double).detach()
     torch.testing.assert_close(gx, (dense @ dense).t() @ torch.ones(n, 3, dtype=torch.double))
+
+
+# --------------------------------------------------------------------------- HopPropagator
+
+
+@pytest.mark.parametrize("num_hops", [0, 1, 4])
+@pytest.mark.parametrize("seed", [0, 2])
+def test_hop_propagator_matches_dense_powers_and_iter_hops(num_hops, seed):
+    n = 17
+    edge_index = random_graph(15, 30, seed, undirected=False)  # directed, nodes 15, 16 isolated
+    adj = sym_norm(edge_index, n, dtype=torch.double)
+    h = features(n, 3, seed)
+    hops = list(HopPropagator(adj).hops(h, num_hops))
+    expected = dense_hops(adj.to_dense(torch.double), h, num_hops)
+    assert len(hops) == num_hops + 1 and hops[0] is h
+    for got, ref, streamed in zip(hops, expected, iter_hops(adj, h, num_hops), strict=True):
+        torch.testing.assert_close(got, ref)
+        torch.testing.assert_close(got, streamed)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_hop_propagator_gradients_use_the_transpose(seed):
+    """Directed operator: the backward must be A^T g, equal to iter_hops' and to the dense reference."""
+    n = 17
+    edge_index = random_graph(15, 30, seed, undirected=False)
+    adj = sym_norm(edge_index, n, dtype=torch.double)
+    dense = adj.to_dense(torch.double)
+    assert not torch.allclose(dense, dense.t())  # the test needs an asymmetric operator
+    weights = features(5 * n, 3, seed + 10).view(5, n, 3)
+    h1, h2, h3 = (features(n, 3, seed, requires_grad=True) for _ in range(3))
+    losses = [sum((w * h).sum() for w, h in zip(weights, hops, strict=True))
+              for hops in (HopPropagator(adj).hops(h1, 4), iter_hops(adj, h2, 4), dense_hops(dense, h3, 4))]
+    grads = [torch.autograd.grad(loss, h)[0] for loss, h in zip(losses, (h1, h2, h3), strict=True)]
+    torch.testing.assert_close(losses[0], losses[2])
+    torch.testing.assert_close(grads[0], grads[1])
+    torch.testing.assert_close(grads[0], grads[2])
+    # closed form: d/dh sum_k <W_k, A^k h> = sum_k (A^T)^k W_k
+    closed = sum(torch.linalg.matrix_power(dense.t(), k) @ weights[k] for k in range(5))
+    torch.testing.assert_close(grads[0], closed)
+
+
+def test_hop_propagator_float32_input_and_repr():
+    edge_index = random_graph(8, 12, 0)
+    prop = HopPropagator(sym_norm(edge_index, 8))
+    h = torch.randn(8, 2, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(list(prop.hops(h, 2))[-1], propagate_hops(sym_norm(edge_index, 8), h, 2)[-1])
+    assert repr(prop) == f"HopPropagator(num_nodes=8, nnz={prop.csr.nnz}, device=cpu)"
+    assert prop.to("cpu").num_nodes == 8
+
+
+def test_hop_propagator_bad_input():
+    adj = sym_norm(random_graph(6, 8, 0), 6)
+    with pytest.raises(ValueError, match="fixed adjacency; use graphkit.ops.iter_hops"):
+        HopPropagator(adj.with_value(adj.value.clone().requires_grad_()))
+    with pytest.raises(TypeError, match="must be a graphkit.ops.CSR"):
+        HopPropagator(random_graph(6, 8, 0))
+    with pytest.raises(ValueError, match=r"square adjacency, got shape \[2, 3\]"):
+        HopPropagator(as_csr(torch.ones(2, 3).to_sparse_csr()))
+    prop = HopPropagator(adj)
+    with pytest.raises(ValueError, match="h has 5 rows but the adjacency has 6 columns"):
+        prop.hops(torch.ones(5, 2), 2)  # checked at the call, not at the first next()
+    with pytest.raises(ValueError, match="num_hops must be >= 0"):
+        prop.hops(torch.ones(6, 2), -1)
+    with pytest.raises(TypeError, match="floating point"):
+        prop.hops(torch.ones(6, 2, dtype=torch.long), 1)
