@@ -11,7 +11,8 @@ run, then ``--repeats`` timed runs, each from the adjacency matrix to the final
 standardised ``[n, dim]`` embedding. Reference settings: q = 4, weights
 (1, 1, 7.81, 45.28), beta -0.628, s = sqrt(n), L2-normalised powers.
 
-* ``graphkit``: ``graphkit.FastRP(...).fit(A)``.
+* ``graphkit``: ``graphkit.FastRP(...).fit(A)`` (the kernels: ``graphkit.ops.fastrp``,
+  ``graphkit.ops.power_sum``).
 * ``scipy``: the reference's algorithm (``fastrp_projection`` + ``fastrp_merge`` of
   github.com/GTmac/FastRP) with dense powers: ``S = D^-1 A`` in float32 CSR, the same
   ``R`` as graphkit (``sparse_random_projection`` with the FastRP seed, densified and
@@ -19,6 +20,7 @@ standardised ``[n, dim]`` embedding. Reference settings: q = 4, weights
   powers kept, as the reference does), row-normalised weighted sum, column
   standardisation. Single-threaded (scipy's sparse kernels are).
 
+Timing is ``benchmarks/harness.py``'s ``timed`` (a warm-up, then the repetitions).
 Printed: median and all times, the ratio scipy / graphkit, peak RSS of each run
 (``VmHWM``, reset before each run; the process also holds the input matrix and the
 interpreter) and the largest difference between the two embeddings (same R), which
@@ -38,12 +40,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from harness import threads, timed  # noqa: E402
+
 WEIGHTS = (1.0, 1.0, 7.81, 45.28)
 BETA = -0.628
 VARIANTS = {
@@ -100,16 +104,18 @@ def worker(args) -> None:
     import scipy.sparse as sp
     import torch
 
-    import graphkit.models.fastrp as fastrp
+    import graphkit.ops.fastrp as fastrp_ops
+    import graphkit.ops.power_sum as power_sum_ops
+    from graphkit import FastRP
     from graphkit.train.memory import PeakMemory, current_peak_rss_mb
 
     opts = json.loads(args.options)
     if "threads" in opts:
         torch.set_num_threads(opts["threads"])
     if opts.get("numpy_buffers") is False:
-        fastrp._NUMPY_BUFFERS = False
+        power_sum_ops._NUMPY_BUFFERS = False
     if opts.get("sparse_first") is False:
-        fastrp._SPARSE_FIRST_POWER_DENSITY = 0.0
+        fastrp_ops._SPARSE_FIRST_POWER_DENSITY = 0.0
     A = sp.load_npz(args.graph).tocsr()
     resident = current_peak_rss_mb()
     if args.impl == "scipy":
@@ -117,24 +123,23 @@ def worker(args) -> None:
             return scipy_fastrp(A, args.dim, args.seed)
     else:
         def run():  # a fresh estimator each time: the previous embedding is not kept alive
-            model = fastrp.FastRP(args.dim, iteration_weights=WEIGHTS, normalization_strength=BETA,
-                                  seed=args.seed, reorder=opts.get("reorder"),
-                                  dtype=torch.float64 if opts.get("float64") else torch.float32)
+            model = FastRP(args.dim, iteration_weights=WEIGHTS, normalization_strength=BETA, seed=args.seed,
+                           reorder=opts.get("reorder"), dtype=torch.float64 if opts.get("float64") else torch.float32)
             return model.fit(A).embedding_
-    times, peaks, loads = [], [], []
-    emb = run()  # warm-up
-    for _ in range(args.repeats):
-        del emb
+    peaks, loads, last = [], [], {}
+
+    def measured() -> None:
+        last.clear()  # free the previous embedding before the next run, so it does not count in the peak
         loads.append(os.getloadavg()[0])
         with PeakMemory() as mem:
-            start = time.perf_counter()
-            emb = run()
-            times.append(time.perf_counter() - start)
+            last["emb"] = run()
         peaks.append(mem.peak_mb)
+
+    _, times, _ = timed(measured, args.repeats, warmup=1)
     if args.save:
-        np.save(args.save, np.asarray(emb, dtype=np.float32))
-    print(json.dumps({"times": times, "peak_mb": peaks, "resident_before_mb": resident, "load": loads,
-                      "threads": torch.get_num_threads()}))
+        np.save(args.save, np.asarray(last["emb"], dtype=np.float32))
+    print(json.dumps({"times": times, "peak_mb": peaks[1:], "resident_before_mb": resident, "load": loads[1:],
+                      "threads": threads()["torch_threads"]}))
 
 
 # --------------------------------------------------------------------------------------------- driver

@@ -40,6 +40,9 @@ import numbers
 import torch
 from torch import Tensor
 
+from graphkit._validation import check_int
+from graphkit.ops.csr import sparse_csr_tensor
+
 __all__ = ["sparse_random_projection", "resolve_sparsity"]
 
 _LAYOUTS = (torch.sparse_csr, torch.strided)
@@ -74,19 +77,7 @@ def _generator(seed) -> torch.Generator:
                 f"seed gives the same matrix on every device), got a generator on {seed.device}"
             )
         return seed
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int or a torch.Generator, got {type(seed).__name__} {seed!r}")
-    if not 0 <= int(seed) < 2**63:
-        raise ValueError(f"seed must be in [0, 2**63), got {seed}")
-    return torch.Generator().manual_seed(int(seed))
-
-
-def _check_size(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return int(value)
+    return torch.Generator().manual_seed(check_int("seed", seed, minimum=0, maximum=2**63 - 1))
 
 
 _DENSE_DRAW_P = 0.125  # above this non-zero probability one uniform per cell is cheaper
@@ -171,8 +162,8 @@ def sparse_random_projection(
         >>> r.shape, bool(((r == 0) | (r.abs() == 3 ** 0.5)).all())
         (torch.Size([1000, 64]), True)
     """
-    num_rows = _check_size("num_rows", num_rows)
-    dim = _check_size("dim", dim)
+    num_rows = check_int("num_rows", num_rows, minimum=0)
+    dim = check_int("dim", dim, minimum=0)
     s = resolve_sparsity(s, num_rows)
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise TypeError(f"dtype must be a floating-point torch.dtype, got {dtype!r}")
@@ -197,6 +188,4 @@ def sparse_random_projection(
     col = pos - row * dim
     crow = torch.zeros(num_rows + 1, dtype=torch.long)
     torch.cumsum(torch.bincount(row, minlength=num_rows), 0, out=crow[1:])
-    return torch.sparse_csr_tensor(
-        crow.to(device), col.to(device), value.to(device), (num_rows, dim), check_invariants=False
-    )
+    return sparse_csr_tensor(crow.to(device), col.to(device), value.to(device), (num_rows, dim))

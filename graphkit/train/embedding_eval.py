@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from graphkit import metrics
-from graphkit._validation import check_features
+from graphkit._validation import check_features, check_int, check_real
 
 __all__ = ["LogisticRegressionOvR", "evaluate_embedding", "top_k_predictions"]
 
@@ -61,13 +61,6 @@ def _threads_for(macs: int, device: torch.device):
         yield
     finally:
         torch.set_num_threads(before)
-
-
-def _positive(name: str, value, *, integer: bool = False) -> float | int:
-    kind = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kind) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive {'int' if integer else 'number'}, got {value!r}")
-    return int(value) if integer else float(value)
 
 
 class LogisticRegressionOvR:
@@ -128,9 +121,9 @@ class LogisticRegressionOvR:
 
         ``init=(coef [L, d], intercept [L])`` warm-starts the optimiser.
         """
-        C = _positive("C", self.C)
-        max_iter = _positive("max_iter", self.max_iter, integer=True)
-        tol = _positive("tol", self.tol)
+        C = check_real("C", self.C, low=0.0, low_open=True)
+        max_iter = check_int("max_iter", self.max_iter, minimum=1)
+        tol = check_real("tol", self.tol, low=0.0, low_open=True)
         if self.dtype not in (torch.float32, torch.float64):
             raise TypeError(f"dtype must be torch.float32 or torch.float64, got {self.dtype!r}")
         check_features(x, name="x")
@@ -270,12 +263,8 @@ def _check_ratios(train_ratios) -> tuple[float, ...]:
         train_ratios = (train_ratios,)
     if not isinstance(train_ratios, Sequence) or len(train_ratios) == 0:
         raise ValueError(f"train_ratios must be a non-empty sequence of numbers in (0, 1), got {train_ratios!r}")
-    out = []
-    for r in train_ratios:
-        if isinstance(r, bool) or not isinstance(r, numbers.Real) or not 0 < r < 1:
-            raise ValueError(f"every training ratio must be a number in (0, 1), got {r!r}")
-        out.append(float(r))
-    return tuple(out)
+    return tuple(check_real(f"train_ratios[{k}]", r, low=0.0, high=1.0, low_open=True, high_open=True)
+                 for k, r in enumerate(train_ratios))
 
 
 def evaluate_embedding(
@@ -317,6 +306,7 @@ def evaluate_embedding(
         (lists with ``per_split=True``).
 
     Raises:
+        TypeError: a non-number ratio or ``C``, a non-int ``num_splits`` or ``seed``.
         ValueError: mismatched sizes, NaN/inf embeddings, bad targets or ratios, a ratio
             that leaves no training or no test node.
     """
@@ -327,9 +317,8 @@ def evaluate_embedding(
     if y.size(0) != n:
         raise ValueError(f"y has {y.size(0)} rows but the embedding has {n}; they must match node by node")
     ratios = _check_ratios(train_ratios)
-    num_splits = _positive("num_splits", num_splits, integer=True)
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise ValueError(f"seed must be an int, got {seed!r}")
+    num_splits = check_int("num_splits", num_splits, minimum=1)
+    seed = check_int("seed", seed)
     multilabel = y.dim() == 2
     device = embedding.device
     if multilabel:

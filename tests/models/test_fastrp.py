@@ -1,4 +1,4 @@
-"""FastRP against a dense float64 reference of the documented math; inputs, determinism, errors, repr."""
+"""FastRP: the estimator (inputs, determinism, errors, repr), FastRPConfig and its presets, fit_fastrp."""
 
 from __future__ import annotations
 
@@ -11,79 +11,22 @@ import torch
 from torch_geometric.data import Data, HeteroData
 
 import graphkit
-import graphkit.models.fastrp as fastrp_module
-from graphkit import FastRP
-from graphkit.ops.random_projection import resolve_sparsity, sparse_random_projection
+from graphkit import FastRP, FastRPConfig, fit_fastrp
+from graphkit.datasets import load
 from tests.conftest import random_graph
+from tests.ops.test_fastrp import close, dense_adjacency, reference
 
 
-def dense_adjacency(edge_index, num_nodes, edge_weight=None):
-    a = np.zeros((num_nodes, num_nodes))
-    w = np.ones(edge_index.size(1)) if edge_weight is None else edge_weight.double().numpy()
-    np.add.at(a, (edge_index[0].numpy(), edge_index[1].numpy()), w)
-    return a
-
-
-def reference(a, dim, weights=(0, 0, 1, 1), beta=0.0, s="sqrt", normalize=True, self_influence=0.0,
-              standardize=True, seed=0, x=None, feature_ratio=0.0):
-    """The module docstring's math with dense float64 numpy matrices."""
-    n = a.shape[0]
-    deg = a.sum(1)
-    pos = deg > 0
-    S = np.where(pos[:, None], a / np.where(pos, deg, 1)[:, None], 0.0)
-    L = np.where(pos, np.where(pos, deg, 1.0) ** beta, 1.0)
-    d_feat = round(dim * feature_ratio) if feature_ratio > 0 else 0
-    d_base = dim - d_feat
-    gen = torch.Generator().manual_seed(seed)
-    R = sparse_random_projection(n, d_base, seed=gen, s=resolve_sparsity(s, n), dtype=torch.float64,
-                                 layout=torch.strided).numpy()
-    v0 = np.zeros((n, dim))
-    v0[:, :d_base] = L[:, None] * R / math.sqrt(max(d_base, 1))
-    if d_feat:
-        W = sparse_random_projection(x.shape[1], d_feat, seed=gen, s=resolve_sparsity(s, x.shape[1]),
-                                     dtype=torch.float64, layout=torch.strided).numpy()
-        v0[:, d_base:] = x.double().numpy() @ W / math.sqrt(d_feat)
-
-    def nu(m):
-        if not normalize:
-            return m
-        norm = np.linalg.norm(m, axis=1, keepdims=True)
-        return np.where(norm > 0, m / np.where(norm > 0, norm, 1), 0.0)
-
-    emb = self_influence * nu(v0)
-    power = v0
-    for w in weights:
-        power = S @ power
-        emb = emb + w * nu(power)
-    if standardize:
-        std = emb.std(0)
-        std = np.where(std < 10 * np.finfo(np.float64).eps, 1.0, std)
-        emb = (emb - emb.mean(0)) / std
-    return emb
-
-
-def close(emb, ref, tol=2e-4):
-    assert emb.shape == ref.shape
-    assert torch.isfinite(emb).all()
-    np.testing.assert_allclose(emb.double().numpy(), ref, atol=tol, rtol=tol)
-
-
-# num_nodes > max id leaves isolated nodes; random_graph has self-loops and duplicates
-GRAPHS = [(30, 60, True), (50, 200, True), (40, 150, False)]
-WEIGHT_SETS = [(0.0, 0.0, 1.0, 1.0), (1.0, 1.0, 7.81, 45.28), (2.0,), (0.0, 1.0), (1.0, 0.0, 0.0, 2.0),
-               (1.0, 1.0, 1.0, 1.0, 1.0), (0.5, -1.0, 2.0)]
-
-
-@pytest.mark.parametrize("num_nodes,num_edges,undirected", GRAPHS)
-@pytest.mark.parametrize("weights", WEIGHT_SETS)
+# The grid of graphs x weights x switches against the dense reference is tests/ops/test_fastrp.py (the op);
+# here the estimator's wiring is checked on a few cases.
+@pytest.mark.parametrize("weights", [(0.0, 0.0, 1.0, 1.0), (1.0, 1.0, 7.81, 45.28), (2.0,)])
 @pytest.mark.parametrize("s", ["sqrt", 40.0])  # 'sqrt' is dense here (1/s > 1/32); 40 takes the sparse first power
-def test_matches_dense_reference(num_nodes, num_edges, undirected, weights, s):
-    edge_index = random_graph(num_nodes - 3, num_edges, seed=num_edges, undirected=undirected)
-    a = dense_adjacency(edge_index, num_nodes)
+def test_matches_dense_reference(weights, s):
+    edge_index = random_graph(47, 200, seed=200)
     model = FastRP(16, iteration_weights=weights, normalization_strength=-0.6, s=s, seed=3)
-    emb = model.fit_transform(edge_index, num_nodes=num_nodes)
-    close(emb, reference(a, 16, weights, beta=-0.6, s=s, seed=3))
-    assert model.n_nodes_ == num_nodes and model.n_features_in_ == 0
+    emb = model.fit_transform(edge_index, num_nodes=50)
+    close(emb, reference(dense_adjacency(edge_index, 50), 16, weights, beta=-0.6, s=s, seed=3))
+    assert model.n_nodes_ == 50 and model.n_features_in_ == 0
 
 
 @pytest.mark.parametrize("s", ["sqrt", 40.0])
@@ -201,39 +144,21 @@ def test_same_seed_is_bit_identical_and_seeds_differ():
     assert torch.equal(state, torch.random.get_rng_state())  # global RNG untouched
 
 
-@pytest.mark.parametrize("reorder", ["degree", "rcm"])
-def test_internal_node_order_does_not_change_the_output(reorder):
+def test_reorder_and_dtype_reach_the_op():
     edge_index = random_graph(300, 2000, seed=3, undirected=False)
-    for s in ("sqrt", 40.0):
-        base = FastRP(16, iteration_weights=(1, 1, 2, 3), normalization_strength=-0.5, s=s,
-                      seed=1).fit_transform(edge_index, num_nodes=305)
-        other = FastRP(16, iteration_weights=(1, 1, 2, 3), normalization_strength=-0.5, s=s, reorder=reorder,
-                       seed=1).fit_transform(edge_index, num_nodes=305)
-        # rows keep their entry order, so the products are the same; only the column
-        # statistics are summed in another order
-        assert torch.allclose(base, other, atol=1e-5, rtol=0)
-        assert torch.equal(base, FastRP(16, iteration_weights=(1, 1, 2, 3), normalization_strength=-0.5, s=s,
-                                        reorder="none", seed=1).fit_transform(edge_index, num_nodes=305))
-
-
-def test_row_blocks_buffers_and_dtype(monkeypatch):
-    edge_index = random_graph(90, 500, seed=5)
-    a = dense_adjacency(edge_index, 90)
-    ref = reference(a, 10, (1, 1, 2, 3), beta=-0.3, seed=0)
-    monkeypatch.setattr(fastrp_module, "_CHUNK_CELLS", 70)  # 7 rows per block
-    close(FastRP(10, iteration_weights=(1, 1, 2, 3), normalization_strength=-0.3).fit_transform(edge_index), ref)
-    monkeypatch.setattr(fastrp_module, "_NUMPY_BUFFERS", False)
-    close(FastRP(10, iteration_weights=(1, 1, 2, 3), normalization_strength=-0.3).fit_transform(edge_index), ref)
-    emb64 = FastRP(10, iteration_weights=(1, 1, 2, 3), normalization_strength=-0.3,
-                   dtype=torch.float64).fit_transform(edge_index)
+    kw = dict(iteration_weights=(1, 1, 2, 3), normalization_strength=-0.5, s=40.0, seed=1)
+    base = FastRP(16, **kw).fit_transform(edge_index, num_nodes=305)
+    for reorder in ("degree", "rcm"):
+        assert torch.allclose(base, FastRP(16, reorder=reorder, **kw).fit_transform(edge_index, num_nodes=305),
+                              atol=1e-5, rtol=0)
+    emb64 = FastRP(16, dtype=torch.float64, **kw).fit_transform(edge_index, num_nodes=305)
     assert emb64.dtype == torch.float64
-    close(emb64, ref, tol=1e-10)
+    close(emb64, reference(dense_adjacency(edge_index, 305), 16, (1, 1, 2, 3), beta=-0.5, s=40.0, seed=1),
+          tol=1e-10)
 
 
 def test_api_repr_params_and_exports():
-    assert graphkit.FastRP is FastRP and "FastRP" in graphkit.__all__
-    from graphkit.models import FastRP as from_models
-    assert from_models is FastRP
+    assert graphkit.FastRP is FastRP and {"FastRP", "FastRPConfig", "fit_fastrp"} <= set(graphkit.__all__)
     model = FastRP(512, iteration_weights=[1, 1, 7.81, 45.28], normalization_strength=-0.628)
     assert repr(model) == "FastRP(512, iteration_weights=[1, 1, 7.81, 45.28], normalization_strength=-0.628)"
     assert repr(FastRP()) == "FastRP(128)"
@@ -251,7 +176,7 @@ def test_api_repr_params_and_exports():
 
 
 @pytest.mark.parametrize("kwargs, exc, match", [
-    ({"dim": 0}, ValueError, "dim must be an int >= 1"),
+    ({"dim": 0}, ValueError, "dim must be >= 1"),
     ({"dim": 2.0}, TypeError, "dim must be an int"),
     ({"iteration_weights": ()}, ValueError, "iteration_weights is empty"),
     ({"iteration_weights": 1.0}, TypeError, "iteration_weights must be a sequence"),
@@ -262,11 +187,13 @@ def test_api_repr_params_and_exports():
     ({"normalization_strength": math.inf}, ValueError, "normalization_strength must be finite"),
     ({"s": 0.5}, ValueError, "s must be >= 1"),
     ({"s": "cbrt"}, ValueError, "'sqrt' or a number"),
-    ({"feature_ratio": 1.5}, ValueError, r"feature_ratio must be in \[0.0, 1.0\]"),
+    ({"feature_ratio": 1.5}, ValueError, "feature_ratio must be <= 1.0"),
+    ({"self_influence": "1"}, TypeError, "self_influence must be a real number"),
     ({"normalize_rows": 1}, TypeError, "normalize_rows must be True or False"),
     ({"reorder": "metis"}, ValueError, "reorder must be one of"),
     ({"dtype": torch.float16}, TypeError, "dtype must be torch.float32 or torch.float64"),
-    ({"seed": -1}, ValueError, "seed must be an int"),
+    ({"seed": -1}, ValueError, "seed must be >= 0"),
+    ({"seed": 1.5}, TypeError, "seed must be an int"),
     ({"device": "gpu7"}, ValueError, "device must be a torch device"),
 ])
 def test_bad_parameters(kwargs, exc, match):
@@ -350,19 +277,157 @@ def test_blogcatalog_reference_quality(real_data_root):
     assert scores["macro_f1@0.1"] >= 0.222, scores
 
 
-@pytest.mark.data
-def test_blogcatalog_example_runs(real_data_root, capsys):
+def run_example(argv):
     import importlib.util
     from pathlib import Path
 
-    if not (real_data_root / "BlogCatalog" / "blogcatalog.mat").exists():
-        pytest.skip("BlogCatalog/blogcatalog.mat not under GRAPHKIT_DATA")
     path = Path(__file__).resolve().parents[2] / "examples" / "fastrp_blogcatalog.py"
     spec = importlib.util.spec_from_file_location("fastrp_blogcatalog", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    scores, times = module.main(["--data-root", str(real_data_root), "--splits", "1", "--ratios", "0.5",
+    return module.main(argv)
+
+
+@pytest.mark.data
+def test_blogcatalog_example_runs(real_data_root, capsys):
+    if not (real_data_root / "BlogCatalog" / "blogcatalog.mat").exists():
+        pytest.skip("BlogCatalog/blogcatalog.mat not under GRAPHKIT_DATA")
+    result, times = run_example(["--data-root", str(real_data_root), "--splits", "1", "--ratios", "0.5",
                                  "--repeats", "1"])
     out = capsys.readouterr().out
+    assert "FastRP(512, iteration_weights=(1.0, 1.0, 7.81, 45.28), normalization_strength=-0.628)" in out
     assert "embedding (10312, 512): median" in out and "50%" in out and "0.408 / 0.280" in out
-    assert 0.35 < scores["micro_f1@0.5"] < 0.5 and len(times) == 1
+    assert 0.35 < result.metrics["test_micro_f1@0.5"] < 0.5 and len(times) == 1
+
+
+def test_example_smoke_on_csbm(capsys):
+    result, times = run_example(["--dataset", "csbm", "--splits", "1", "--ratios", "0.5", "--repeats", "1"])
+    out = capsys.readouterr().out
+    assert out.startswith("FastRP(32)\nembedding (") and "50%" in out and out.rstrip().endswith("-")
+    assert 0 <= result.metrics["test_micro_f1@0.5"] <= 1 and len(times) == 1
+
+
+# ------------------------------------------------------------------------------------------ config
+
+
+# benchmarks/configs/fastrp.json before it became FastRPConfig's presets: its default block merged with each data set
+OLD_DEFAULT = {"dim": 128, "iteration_weights": (0.0, 0.0, 1.0, 1.0), "normalization_strength": 0.0, "s": "sqrt",
+               "normalize_rows": True, "C": 1.0, "penalize_intercept": False, "train_ratios": (0.1, 0.5, 0.9),
+               "num_splits": 10, "runs": 1}
+OLD_DATASETS = {
+    "blogcatalog": {"dim": 512, "iteration_weights": (1.0, 1.0, 7.81, 45.28), "normalization_strength": -0.628,
+                    "C": 0.1, "penalize_intercept": True},
+    "cora": {"dim": 512, "iteration_weights": (1.0, 1.0, 7.81, 45.28), "normalization_strength": -0.628, "C": 0.1,
+             "penalize_intercept": True},
+    "csbm": {"dim": 32, "num_splits": 3},
+}
+
+
+@pytest.mark.parametrize("dataset", [*OLD_DATASETS, "pubmed"])
+def test_presets_are_the_old_json_configs(dataset):
+    config = FastRPConfig.for_dataset(dataset)
+    expected = OLD_DEFAULT | OLD_DATASETS.get(dataset, {})
+    assert {key: getattr(config, key) for key in expected} == expected
+    # the keys the JSON did not name keep the estimator's defaults
+    assert (config.self_influence, config.use_edge_weight, config.feature_ratio, config.standardize,
+            config.reorder) == (0.0, True, 0.0, True, None)
+    if dataset in OLD_DATASETS:
+        assert FastRPConfig.paper(dataset) == config and FastRPConfig.source_for(dataset)
+    else:
+        with pytest.raises(ValueError, match="no preset for 'pubmed'; presets: blogcatalog, cora, csbm"):
+            FastRPConfig.paper(dataset)
+
+
+def test_preset_sources_and_the_estimator_they_build():
+    assert "GTmac/FastRP" in FastRPConfig.source_for("blogcatalog")
+    assert "not tuned on Cora" in FastRPConfig.source_for("cora")
+    assert "synthetic" in FastRPConfig.source_for("csbm")
+    model = FastRP.from_config(FastRPConfig.paper("blogcatalog"), None)
+    assert repr(model) == "FastRP(512, iteration_weights=(1.0, 1.0, 7.81, 45.28), normalization_strength=-0.628)"
+    params = FastRP.from_config(FastRPConfig(s=3, reorder="degree", self_influence=0.5), None).get_params()
+    assert (params["s"], params["reorder"], params["self_influence"], params["seed"]) == (3.0, "degree", 0.5, 0)
+
+
+def test_config_errors_name_the_key_and_the_fix():
+    with pytest.raises(ValueError, match=r"FastRPConfig: unknown key 'weights'.*valid keys: runs, dim, "):
+        FastRPConfig.from_dict({"weights": [1, 1]})
+    with pytest.raises(ValueError, match="did you mean 'num_splits'"):
+        FastRPConfig.from_dict({"num_split": 3})
+    for bad, match in [({"dim": 0}, "dim must be >= 1"), ({"iteration_weights": []}, "iteration_weights is empty"),
+                       ({"s": 0.5}, "s must be 'sqrt' or a number >= 1"), ({"s": "cbrt"}, "s='cbrt' is not"),
+                       ({"feature_ratio": 2.0}, r"feature_ratio must be in \[0, 1\]"), ({"C": 0}, "C must be > 0"),
+                       ({"train_ratios": [0.5, 1.0]}, r"train_ratios must be numbers in \(0, 1\)"),
+                       ({"num_splits": 0}, "num_splits must be >= 1"), ({"reorder": "metis"}, "reorder='metis'"),
+                       ({"normalization_strength": math.inf}, "normalization_strength must be finite")]:
+        with pytest.raises(ValueError, match=match) as info:
+            FastRPConfig.from_dict(bad)
+        assert "\n" not in str(info.value)
+    # Neo4j GDS names are aliases
+    gds = FastRPConfig.from_dict({"embeddingDimension": 64, "iterationWeights": [0, 1], "propertyRatio": 0.5,
+                                  "nodeSelfInfluence": 0.2, "normalizationStrength": -0.5})
+    assert gds == FastRPConfig(dim=64, iteration_weights=(0.0, 1.0), feature_ratio=0.5, self_influence=0.2,
+                               normalization_strength=-0.5)
+
+
+def test_from_config_needs_features_for_feature_ratio():
+    data = Data(edge_index=random_graph(10, 20, seed=0), num_nodes=10)
+    with pytest.raises(ValueError, match="needs node features; this data set has none: set feature_ratio=0"):
+        FastRP.from_config(FastRPConfig(feature_ratio=0.5), data)
+    assert FastRP.from_config({"dim": 8}, data).dim == 8  # a dict of config keys works too
+
+
+# ------------------------------------------------------------------------------------------ procedure
+
+
+@pytest.fixture(scope="module")
+def csbm():
+    return load("csbm", num_nodes=200, seed=0)
+
+
+QUICK = FastRPConfig.for_dataset("csbm").replace(train_ratios=[0.5], num_splits=2)
+
+
+def test_fit_fastrp_fits_the_estimator_passed_in(csbm):
+    model = FastRP.from_config(QUICK, csbm).set_params(seed=5, device="cpu")
+    assert not hasattr(model, "embedding_")
+    result = fit_fastrp(model, csbm, QUICK, seed=3)
+    assert result.model is model and result.config is QUICK
+    assert result.embedding is model.embedding_ and model.embedding_.shape == (200, 32)
+    assert model.seed == 3  # the call's seed governs the projection
+    assert torch.equal(model.embedding_, FastRP(32, seed=3).fit_transform(csbm))
+    assert sorted(result.metrics) == ["test_accuracy@0.5", "test_macro_f1@0.5", "test_micro_f1@0.5"]
+    assert 0.5 < result.metrics["test_accuracy@0.5"] <= 1
+    assert set(result.time) >= {"train_s", "epoch_s", "inference_s", "embed_s"}
+    assert result.time["embed_s"] == result.time["train_s"] > 0 and result.time["inference_s"] > 0
+    assert (result.best_epoch, result.epochs_run) == (0, 1) and result.peak_memory_mb > 0
+    # the old runner's protocol: the split seed is the call's seed too
+    from graphkit.train.embedding_eval import evaluate_embedding
+
+    scores = evaluate_embedding(model.embedding_, csbm.y, train_ratios=(0.5,), num_splits=2, seed=3)
+    assert result.metrics == {f"test_{k}": v for k, v in scores.items()}
+
+
+def test_same_seed_same_metrics_and_warm_start_is_ignored(csbm):
+    model = FastRP.from_config(QUICK, csbm)
+    first = fit_fastrp(model, csbm, QUICK, seed=0)
+    embedding = first.embedding.clone()
+    again = fit_fastrp(model.set_params(seed=9), csbm, QUICK, seed=0, warm_start=True)
+    assert again.metrics == first.metrics and torch.equal(again.embedding, embedding)
+    other = fit_fastrp(model, csbm, QUICK, seed=1)
+    assert not torch.equal(other.embedding, embedding)
+    # a dict config, and the defaults
+    assert fit_fastrp(FastRP(32), csbm, QUICK.to_dict(), seed=0).metrics == first.metrics
+
+
+def test_fit_fastrp_errors_are_one_line(csbm):
+    from graphkit.models.baselines import GCN
+
+    with pytest.raises(TypeError, match=r"fit_fastrp trains a FastRP, got GCN: build one with "
+                                        r"FastRP.from_config\(config, data\)") as info:
+        fit_fastrp(GCN(4, 8, 2), csbm, QUICK)
+    assert "\n" not in str(info.value)
+    with pytest.raises(ValueError, match="unknown key 'epochs'") as info:
+        fit_fastrp(FastRP(8), csbm, {"epochs": 5})
+    assert "\n" not in str(info.value)
+    with pytest.raises(ValueError, match="has none; embed without evaluation with model.fit"):
+        fit_fastrp(FastRP(8), Data(edge_index=random_graph(10, 20, seed=0), num_nodes=10), QUICK)

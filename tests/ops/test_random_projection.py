@@ -99,7 +99,8 @@ def test_dtype_device_and_empty_shapes():
     ({"s": float("nan")}, TypeError, "finite number"),
     ({"s": True}, TypeError, "finite number"),
     ({"seed": 1.5}, TypeError, "seed must be an int"),
-    ({"seed": -1}, ValueError, r"seed must be in \[0"),
+    ({"seed": -1}, ValueError, "seed must be >= 0"),
+    ({"seed": 2**63}, ValueError, "seed must be <= 9223372036854775807"),
     ({"dtype": torch.long}, TypeError, "floating-point"),
     ({"layout": torch.sparse_coo}, ValueError, "layout must be"),
 ])

@@ -142,8 +142,10 @@ def test_errors():
     y = torch.randint(0, 2, (20, 3))
     with pytest.raises(ValueError, match="y has 19 rows"):
         evaluate_embedding(x, y[:19])
-    with pytest.raises(ValueError, match=r"ratio must be a number in \(0, 1\)"):
+    with pytest.raises(ValueError, match=r"train_ratios\[1\] must be < 1.0, got 1.0"):
         evaluate_embedding(x, y, train_ratios=(0.5, 1.0))
+    with pytest.raises(TypeError, match=r"train_ratios\[0\] must be a real number"):
+        evaluate_embedding(x, y, train_ratios=("0.5",))
     with pytest.raises(ValueError, match="non-empty sequence"):
         evaluate_embedding(x, y, train_ratios=())
     with pytest.raises(ValueError, match="gives 0 training nodes"):
@@ -154,9 +156,19 @@ def test_errors():
         evaluate_embedding(x, y * 2)
     with pytest.raises(ValueError, match="integer class indices"):
         evaluate_embedding(x, torch.rand(20))
-    with pytest.raises(ValueError, match="num_splits must be a positive int"):
+    with pytest.raises(ValueError, match="num_splits must be >= 1, got 0"):
         evaluate_embedding(x, y, num_splits=0)
-    with pytest.raises(ValueError, match="C must be a positive number"):
+    with pytest.raises(TypeError, match="num_splits must be an int"):
+        evaluate_embedding(x, y, num_splits=2.0)
+    with pytest.raises(TypeError, match="seed must be an int"):
+        evaluate_embedding(x, y, seed="0")
+    with pytest.raises(ValueError, match="C must be > 0"):
         LogisticRegressionOvR(0.0).fit(x, y)
+    with pytest.raises(ValueError, match="C must be finite"):
+        LogisticRegressionOvR(math.inf).fit(x, y)
+    with pytest.raises(ValueError, match="max_iter must be >= 1"):
+        LogisticRegressionOvR(max_iter=0).fit(x, y)
+    with pytest.raises(ValueError, match="tol must be > 0"):
+        LogisticRegressionOvR(tol=0.0).fit(x, y)
     with pytest.raises(ValueError, match="0/1 targets"):
         LogisticRegressionOvR().fit(x, y + 1)
