@@ -22,8 +22,10 @@ HGNN code give NaN/inf, iMoonLab/HGNN #14).
 
 from __future__ import annotations
 
+import torch  # noqa: F401 (doctest namespace)
 from torch import Tensor, nn
 
+from graphkit._validation import check_int
 from graphkit.ops.incidence import hgnn_propagate
 
 __all__ = ["HGNNConv"]
@@ -35,7 +37,7 @@ class HGNNConv(nn.Module):
     Args:
         in_channels: input feature size ``F``.
         out_channels: output feature size ``F'``.
-        bias: learn a bias ``b``, added before propagation as DHG and HGNN do (default ``True``).
+        bias: learn a bias ``b``, added before propagation as DHG and HGNN do. (default: ``True``)
 
     Shapes:
         - x: ``[N, F]``; hyperedge_index: ``[2, nnz]`` (row 0 vertex, row 1
@@ -44,12 +46,17 @@ class HGNNConv(nn.Module):
 
     Sparse throughout: ``O(nnz · F')`` per call (gather + ``index_add_``), no
     dense ``N × M`` matrix.
+
+    Example:
+        >>> conv = HGNNConv(4, 2)
+        >>> conv(torch.randn(3, 4), torch.tensor([[0, 1, 2], [0, 0, 1]]), 2).shape
+        torch.Size([3, 2])
     """
 
     def __init__(self, in_channels: int, out_channels: int, *, bias: bool = True):
         super().__init__()
-        if in_channels < 1 or out_channels < 1:
-            raise ValueError(f"HGNNConv: channel sizes must be positive, got {in_channels} → {out_channels}")
+        check_int("in_channels", in_channels, minimum=1)
+        check_int("out_channels", out_channels, minimum=1)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.lin = nn.Linear(in_channels, out_channels, bias=bias)
 

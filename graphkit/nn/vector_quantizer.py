@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from graphkit._validation import check_int, check_real
+
 __all__ = ["VectorQuantizer"]
 
 
@@ -34,19 +36,28 @@ class VectorQuantizer(nn.Module):
         commitment_weight: β (0.25).
         distance: ``'cosine'`` or ``'l2'``.
         eps: Laplace smoothing of the counts.
-        seed: initialisation of the codebook (standard normal, seeded).
+        seed: initialisation of the codebook (standard normal, drawn from a
+            generator seeded with ``seed``; global RNG state is untouched). (default: ``0``)
+
+    Defaults: ``decay=0.8``, ``commitment_weight=0.25``, ``distance='cosine'``, ``eps=1e-5``.
 
     Shapes:
         ``forward(h [B, d]) -> (quantized [B, d], codes [B], commitment_loss [])``.
+
+    Example:
+        >>> vq = VectorQuantizer(16, 4).eval()
+        >>> q, codes, loss = vq(torch.randn(5, 4))
+        >>> q.shape, codes.shape
+        (torch.Size([5, 4]), torch.Size([5]))
     """
 
     def __init__(self, num_codes: int, dim: int, *, decay: float = 0.8, commitment_weight: float = 0.25,
                  distance: str = "cosine", eps: float = 1e-5, seed: int = 0):
         super().__init__()
-        if num_codes < 1 or dim < 1:
-            raise ValueError(f"num_codes and dim must be positive, got {num_codes}, {dim}")
-        if not 0 <= decay < 1:
-            raise ValueError(f"decay must be in [0, 1), got {decay}")
+        check_int("num_codes", num_codes, minimum=1)
+        check_int("dim", dim, minimum=1)
+        decay = check_real("decay", decay, low=0.0, high=1.0, high_open=True)
+        check_int("seed", seed, minimum=0)
         if distance not in ("cosine", "l2"):
             raise ValueError(f"distance must be 'cosine' or 'l2', got {distance!r}")
         self.num_codes, self.dim, self.decay = num_codes, dim, decay
@@ -56,7 +67,10 @@ class VectorQuantizer(nn.Module):
         self.register_buffer("ema_sum", torch.empty(num_codes, dim))
         self.reset_parameters()
 
-    def reset_parameters(self) -> None:
+    def reset_parameters(self, seed: int | None = None) -> None:
+        """Redraw the codebook and reset the EMA statistics; ``seed`` replaces the constructor's seed."""
+        if seed is not None:
+            self.seed = check_int("seed", seed, minimum=0)
         g = torch.Generator().manual_seed(self.seed)
         init = torch.randn(self.num_codes, self.dim, generator=g)
         if self.distance == "cosine":

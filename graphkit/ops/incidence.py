@@ -28,6 +28,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from graphkit._validation import check_int
+
 __all__ = ["check_hyperedge_index", "edge_to_vertex", "hgnn_propagate", "hypergraph_degrees", "vertex_to_edge"]
 
 
@@ -47,13 +49,11 @@ def check_hyperedge_index(hyperedge_index: Tensor, num_nodes: int, num_hyperedge
     if hyperedge_index.dim() != 2 or hyperedge_index.size(0) != 2:
         raise ValueError(f"hyperedge_index must have shape [2, nnz] (row 0 vertex, row 1 hyperedge), "
                          f"got {list(hyperedge_index.shape)}")
-    if isinstance(num_nodes, bool) or not isinstance(num_nodes, int) or num_nodes < 0:
-        raise ValueError(f"num_nodes must be a non-negative int, got {num_nodes!r}")
+    check_int("num_nodes", num_nodes, minimum=0)
     nnz = hyperedge_index.size(1)
     if num_hyperedges is None:
         num_hyperedges = int(hyperedge_index[1].max()) + 1 if nnz else 0
-    if isinstance(num_hyperedges, bool) or not isinstance(num_hyperedges, int) or num_hyperedges < 0:
-        raise ValueError(f"num_hyperedges must be a non-negative int, got {num_hyperedges!r}")
+    check_int("num_hyperedges", num_hyperedges, minimum=0)
     if nnz:
         for row, bound, what in ((0, num_nodes, "vertex"), (1, num_hyperedges, "hyperedge")):
             lo, hi = int(hyperedge_index[row].min()), int(hyperedge_index[row].max())
@@ -92,7 +92,13 @@ def hypergraph_degrees(hyperedge_index: Tensor, num_nodes: int, num_hyperedges: 
 
 
 def vertex_to_edge(x: Tensor, hyperedge_index: Tensor, num_hyperedges: int, *, mean: bool = False) -> Tensor:
-    r""":math:`H^\top X` ``[M, F]``; with ``mean=True`` :math:`D_e^{-1} H^\top X` (empty hyperedges → 0)."""
+    r""":math:`H^\top X` ``[M, F]``; with ``mean=True`` :math:`D_e^{-1} H^\top X` (empty hyperedges → 0).
+
+    Example:
+        >>> x = torch.tensor([[1.0], [3.0], [5.0]])
+        >>> vertex_to_edge(x, torch.tensor([[0, 1, 2], [0, 0, 1]]), 2, mean=True).view(-1).tolist()
+        [2.0, 5.0]
+    """
     v, e = hyperedge_index
     out = x.new_zeros((num_hyperedges,) + tuple(x.shape[1:])).index_add_(0, e, x[v])
     if mean:
@@ -126,6 +132,11 @@ def hgnn_propagate(x: Tensor, hyperedge_index: Tensor, num_hyperedges: int | Non
 
     Returns:
         ``[N, F]``. Cost ``O(nnz · F)``.
+
+    Example:
+        >>> # one hyperedge {0, 1}: both vertices get the mean of the two, vertex 2 (isolated) gets 0
+        >>> hgnn_propagate(torch.tensor([[1.0], [3.0], [7.0]]), torch.tensor([[0, 1], [0, 0]]), 1).view(-1).tolist()
+        [2.0, 2.0, 0.0]
     """
     num_nodes = x.size(0)
     num_hyperedges = check_hyperedge_index(hyperedge_index, num_nodes, num_hyperedges, hyperedge_weight)

@@ -1,6 +1,6 @@
-r"""The shared teacher → student distillation loop (GLNN, VQGraph, LightHGNN, LightHGNN⁺).
+r"""The shared teacher → student distillation loop (GLNN, VQGraph, LightHGNN, LightHGNN⁺); it knows no paper.
 
-Stages, the same for every method:
+Stages, the same for every method, both on :func:`graphkit.train.loop.run_epochs`:
 
 1. **Teacher** — ``teacher_forward(teacher, data)`` (a GNN or HGNN, possibly
    with an auxiliary loss) trained with cross-entropy on ``train_mask``; the
@@ -18,7 +18,7 @@ Stages, the same for every method:
    (hyperedge-level KL, soft code assignment, ...). Selection on validation
    accuracy (:func:`train_student`).
 
-Settings (:func:`distill`):
+Settings (:func:`distill`, :class:`DistillationConfig` ``setting``):
 
 * ``'transductive'`` — the teacher sees the whole (hyper)graph; test nodes
   are unlabelled but present.
@@ -39,27 +39,28 @@ that (see :func:`kd_loss`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from graphkit.train.result import RunResult
-from graphkit.train.selection import train_with_selection
+from graphkit import metrics
+from graphkit._validation import check_real
+from graphkit.nn.model import reinitialize
+from graphkit.train.config import Config, config_error
+from graphkit.train.loop import Selection, Trajectory, run_epochs
+from graphkit.train.result import FitResult
 from graphkit.train.timing import Timer
 
-__all__ = ["DistillConfig", "check_temperature", "distill", "held_out_split", "kd_loss", "kl_probs",
-           "train_student", "train_teacher"]
-
-SETTINGS = ("transductive", "inductive")
+__all__ = ["DistillationConfig", "distill", "held_out_split", "kd_loss", "kl_probs", "masked_accuracy",
+           "require_dropout", "require_positive", "train_student", "train_teacher"]
 
 
-def check_temperature(temperature: float) -> float:
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
-        raise ValueError(f"temperature must be a positive number, got {temperature!r}")
-    return float(temperature)
+# --------------------------------------------------------------------------- losses
 
 
 def kd_loss(student_logits: Tensor, teacher_logits: Tensor, temperature: float = 1.0, *,
@@ -73,10 +74,23 @@ def kd_loss(student_logits: Tensor, teacher_logits: Tensor, temperature: float =
     student, i.e. :math:`\sum_c e^{p_c/\tau}(p_c/\tau - \log(q_c/\tau))`, minimised
     at :math:`q \propto e^{p/\tau}` (a much flatter target than ``p``); no τ².
 
+    Args:
+        student_logits, teacher_logits: ``[B, C]`` scores.
+        temperature: τ > 0. (default: ``1.0``)
+        legacy: the official LightHGNN form. (default: ``False``)
+
+    Returns:
+        A scalar (0 for ``B = 0``).
+
     Raises:
         ValueError: shapes differ (e.g. student and teacher class counts) or τ ≤ 0.
+
+    Example:
+        >>> t = torch.tensor([[2.0, 0.0]])
+        >>> round(float(kd_loss(t, t)), 6)
+        0.0
     """
-    temperature = check_temperature(temperature)
+    temperature = check_real("temperature", temperature, low=0.0, low_open=True)
     if student_logits.shape != teacher_logits.shape:
         raise ValueError(f"student output {list(student_logits.shape)} and teacher output "
                          f"{list(teacher_logits.shape)} differ: student and teacher must predict the same "
@@ -93,9 +107,11 @@ def kd_loss(student_logits: Tensor, teacher_logits: Tensor, temperature: float =
 
 
 def kl_probs(target: Tensor, pred: Tensor, *, legacy: bool = False, eps: float = 1e-12) -> Tensor:
-    r"""``KL(target ‖ pred)`` for rows that are already probability vectors (e.g. hyperedge means).
+    r"""``KL(target ‖ pred)`` for rows that are already probability vectors (e.g. hyperedge means), mean over rows.
 
-    ``legacy=True`` is the official LightHGNN form ``F.kl_div(log pred, target, log_target=True)``.
+    :math:`\frac1B\sum_b \sum_c t_{bc}(\log t_{bc} - \log p_{bc})`, logs of values
+    clamped at ``eps``. ``legacy=True`` is the official LightHGNN form
+    ``F.kl_div(log pred, target, log_target=True)``.
     """
     if target.shape != pred.shape:
         raise ValueError(f"target {list(target.shape)} and prediction {list(pred.shape)} differ")
@@ -107,8 +123,18 @@ def kl_probs(target: Tensor, pred: Tensor, *, legacy: bool = False, eps: float =
     return F.kl_div(log_pred, target.clamp_min(eps).log(), log_target=True, reduction="batchmean")
 
 
+def masked_accuracy(logits: Tensor, y: Tensor, mask: Tensor) -> float:
+    """:func:`graphkit.metrics.accuracy` of the rows in ``mask``; NaN when ``mask`` selects nothing."""
+    if not bool(mask.any()):
+        return math.nan
+    return metrics.accuracy(logits[mask], y[mask])
+
+
 def held_out_split(test_mask: Tensor, ratio: float, *, seed: int = 0) -> tuple[Tensor, Tensor]:
-    """Split ``test_mask`` into ``(test_tran, test_ind)``: a seeded share ``ratio`` of test nodes is held out."""
+    """Split ``test_mask`` into ``(test_tran, test_ind)``: a seeded share ``ratio`` of test nodes is held out.
+
+    The draw uses its own generator seeded with ``seed``; global RNG state is untouched.
+    """
     if not 0 < ratio < 1:
         raise ValueError(f"held_out must be in (0, 1) (share of test nodes hidden from training), got {ratio!r}")
     test = test_mask.nonzero().view(-1).cpu()
@@ -125,62 +151,68 @@ def _logits(out) -> Tensor:
     return out[0] if isinstance(out, (tuple, list)) else out
 
 
-def _acc(logits: Tensor, y: Tensor, mask: Tensor) -> float:
-    if not bool(mask.any()):
-        return float("nan")
-    return float((logits[mask].argmax(-1) == y[mask]).float().mean())
+# --------------------------------------------------------------------------- the two stages
 
 
 def train_teacher(teacher: nn.Module, forward: Callable[[nn.Module], object], y: Tensor, train_mask: Tensor,
                   val_mask: Tensor, *, epochs: int = 200, lr: float = 0.01, weight_decay: float = 5e-4,
-                  patience: int | None = None, progress: bool = False, timer: Timer | None = None,
-                  select_ties: bool = False) -> tuple[nn.Module, list[dict], int]:
-    """Train ``teacher`` (CE on ``train_mask`` + any auxiliary loss), keep the best-validation state.
+                  patience: int | None = None, select_ties: bool = False, timer: Timer | None = None,
+                  progress: bool | None = False, desc: str = "teacher") -> Trajectory:
+    """Train ``teacher`` (CE on ``train_mask`` + any auxiliary loss) with Adam; keep the best-validation state.
 
-    ``forward(teacher)`` returns logits ``[N, C]`` or ``(logits, aux_loss)``; the
-    auxiliary loss (VQGraph's reconstruction and commitment terms) is added as is.
-    ``select_ties``: a validation tie also moves the kept state forward.
-    Returns ``(teacher, history, best_epoch)``.
+    Args:
+        teacher: the module trained (in place; left in eval mode with the selected state).
+        forward: ``forward(teacher)`` returns logits ``[N, C]`` or ``(logits, aux_loss)``;
+            the auxiliary loss (VQGraph's reconstruction and commitment terms) is added as is.
+        y, train_mask, val_mask: ``[N]`` labels and bool masks.
+        epochs, lr, weight_decay, patience: the budget, Adam and early stopping
+            (``None``: every epoch runs). (defaults: ``200``, ``0.01``, ``5e-4``, ``None``)
+        select_ties: a validation tie also moves the kept state forward. (default: ``False``)
+        timer, progress, desc: see :func:`~graphkit.train.loop.run_epochs`.
+
+    Returns:
+        The :class:`~graphkit.train.loop.Trajectory` (history rows hold ``valid_accuracy``).
     """
-    if epochs < 1:
-        raise ValueError(f"epochs must be >= 1, got {epochs}")
 
-    def loss_fn(epoch: int) -> Tensor:
+    def loss(batch, epoch: int) -> Tensor:
         out = forward(teacher)
-        loss = F.cross_entropy(_logits(out)[train_mask], y[train_mask])
+        value = F.cross_entropy(_logits(out)[train_mask], y[train_mask])
         if isinstance(out, (tuple, list)) and len(out) > 1 and out[1] is not None:
-            loss = loss + out[1]
-        return loss
+            value = value + out[1]
+        return value
 
-    return train_with_selection(teacher, loss_fn, lambda: _acc(_logits(forward(teacher)), y, val_mask),
-                                epochs=epochs, lr=lr, weight_decay=weight_decay, patience=patience, desc="teacher",
-                                progress=progress, timer=timer, ties=select_ties)
+    optimizer = torch.optim.Adam(teacher.parameters(), lr=lr, weight_decay=weight_decay)
+    return run_epochs(teacher, optimizer, epochs=epochs, loss=loss,
+                      validate=lambda: masked_accuracy(_logits(forward(teacher)), y, val_mask),
+                      selection=Selection("max", patience=patience, ties=select_ties), timer=timer,
+                      progress=progress, desc=desc, value_name="valid_accuracy")
 
 
 def train_student(student: nn.Module, x: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
                   teacher_logits: Tensor, *, distill_mask: Tensor | None = None, lam: float = 0.0,
-                  temperature: float = 1.0, legacy: bool = False,
-                  plugins: list[Callable] | tuple = (), epochs: int = 200, lr: float = 0.01,
-                  weight_decay: float = 5e-4, patience: int | None = None, progress: bool = False,
-                  timer: Timer | None = None, select_ties: bool = False) -> tuple[nn.Module, list[dict], int]:
+                  temperature: float = 1.0, legacy: bool = False, plugins: Sequence[Callable] = (),
+                  epochs: int = 200, lr: float = 0.01, weight_decay: float = 5e-4, patience: int | None = None,
+                  select_ties: bool = False, timer: Timer | None = None, progress: bool | None = False,
+                  desc: str = "student") -> Trajectory:
     """Train the graph-free ``student(x)`` on hard labels + soft labels + plug-ins; select on validation.
 
     Args:
         student: ``student(x)`` returns logits ``[N, C]`` or ``(logits, extra...)``;
-            plug-ins receive the full output.
+            plug-ins receive the full output. Trained in place.
+        x, y, train_mask, val_mask: ``[N, F]`` features, ``[N]`` labels and bool masks.
         teacher_logits: ``[N, C]`` stored teacher outputs (rows outside
             ``distill_mask`` are ignored).
-        distill_mask: nodes the KD term runs over (default all ``N``).
-        lam: weight λ of the hard-label CE; the KD term has ``1 - λ``.
-        temperature, legacy: see :func:`kd_loss`.
+        distill_mask: nodes the KD term runs over. (default: all ``N``)
+        lam: weight λ of the hard-label CE; the KD term has ``1 - λ``. (default: ``0.0``)
+        temperature, legacy: see :func:`kd_loss`. (defaults: ``1.0``, ``False``)
         plugins: callables ``plugin(student_output, epoch) -> Tensor`` added to the loss.
-        select_ties: a validation tie also moves the kept state forward.
+        epochs, lr, weight_decay, patience, select_ties, timer, progress, desc: as :func:`train_teacher`.
 
-    Returns ``(student, history, best_epoch)``.
+    Returns:
+        The :class:`~graphkit.train.loop.Trajectory`.
     """
-    check_temperature(temperature)
-    if not 0 <= lam <= 1:
-        raise ValueError(f"lam (weight of the hard-label loss) must be in [0, 1], got {lam!r}")
+    temperature = check_real("temperature", temperature, low=0.0, low_open=True)
+    lam = check_real("lam", lam, low=0.0, high=1.0)
     if teacher_logits.size(0) != x.size(0):
         raise ValueError(f"teacher_logits has {teacher_logits.size(0)} rows but x has {x.size(0)} nodes")
     teacher_logits = teacher_logits.detach()
@@ -193,133 +225,202 @@ def train_student(student: nn.Module, x: Tensor, y: Tensor, train_mask: Tensor, 
     if distill_mask is None:
         distill_mask = torch.ones(x.size(0), dtype=torch.bool, device=x.device)
 
-    def loss_fn(epoch: int) -> Tensor:
+    def loss(batch, epoch: int) -> Tensor:
         out = student(x)
         logits = _logits(out)
-        loss = logits.sum() * 0.0
+        value = logits.sum() * 0.0
         if lam > 0:
-            loss = loss + lam * F.cross_entropy(logits[train_mask], y[train_mask])
+            value = value + lam * F.cross_entropy(logits[train_mask], y[train_mask])
         if lam < 1:
-            loss = loss + (1 - lam) * kd_loss(logits[distill_mask], teacher_logits[distill_mask],
-                                              temperature, legacy=legacy)
+            value = value + (1 - lam) * kd_loss(logits[distill_mask], teacher_logits[distill_mask],
+                                                temperature, legacy=legacy)
         for plugin in plugins:
-            loss = loss + plugin(out, epoch)
-        return loss
+            value = value + plugin(out, epoch)
+        return value
 
-    return train_with_selection(student, loss_fn, lambda: _acc(_logits(student(x)), y, val_mask),
-                                epochs=epochs, lr=lr, weight_decay=weight_decay, patience=patience, desc="student",
-                                progress=progress, timer=timer, ties=select_ties)
+    optimizer = torch.optim.Adam(student.parameters(), lr=lr, weight_decay=weight_decay)
+    return run_epochs(student, optimizer, epochs=epochs, loss=loss,
+                      validate=lambda: masked_accuracy(_logits(student(x)), y, val_mask),
+                      selection=Selection("max", patience=patience, ties=select_ties), timer=timer,
+                      progress=progress, desc=desc, value_name="valid_accuracy")
 
 
-@dataclass
-class DistillConfig:
-    """Settings of :func:`distill` (the runner's JSON configs map onto these fields)."""
+# --------------------------------------------------------------------------- config
 
-    setting: str = "transductive"
+
+@dataclass(frozen=True)
+class DistillationConfig(Config):
+    """Settings of the two-stage loop (:func:`distill`) shared by every distillation method's config.
+
+    Args:
+        setting: ``'transductive'`` or ``'inductive'`` (see the module docstring).
+            (default: ``'transductive'``)
+        held_out: share of the test nodes hidden from training in the inductive
+            setting, in (0, 1). (default: ``0.2``)
+        epochs: the epoch budget of each stage. (default: ``200``)
+        patience: evaluations without a better validation accuracy before a stage
+            stops; ``None`` runs every epoch. (default: ``None``)
+        teacher_lr, teacher_weight_decay: Adam of the teacher. (defaults: ``0.01``, ``5e-4``)
+        student_lr, student_weight_decay: Adam of the student. (defaults: ``0.01``, ``5e-4``)
+        lam: weight λ of the student's hard-label CE; soft labels get ``1 - λ``. (default: ``0.0``)
+        temperature: τ of the soft labels. (default: ``1.0``)
+        legacy: LightHGNN's official KL on probabilities (see :func:`kd_loss`). (default: ``False``)
+        select_ties: a validation tie also moves the kept state forward (GLNN's /
+            VQGraph's ``score_val >= best_score_val``). (default: ``False``)
+        runs: see :class:`~graphkit.train.config.Config`.
+    """
+
+    setting: Literal["transductive", "inductive"] = "transductive"
     held_out: float = 0.2
-    teacher_epochs: int = 200
+    epochs: int = 200
+    patience: int | None = None
     teacher_lr: float = 0.01
     teacher_weight_decay: float = 5e-4
-    teacher_patience: int | None = None
-    student_epochs: int = 200
     student_lr: float = 0.01
     student_weight_decay: float = 5e-4
-    student_patience: int | None = None
     lam: float = 0.0
     temperature: float = 1.0
     legacy: bool = False
-    select_ties: bool = False  # a validation tie also moves the kept state forward (GLNN / VQGraph code)
-    extra: dict = field(default_factory=dict)
+    select_ties: bool = False
 
-    @classmethod
-    def from_dict(cls, cfg: dict) -> DistillConfig:
-        names = set(cls.__dataclass_fields__) - {"extra"}
-        cfg = dict(cfg)
-        if "epochs" in cfg:  # the runner's --epochs / --quick: both stages
-            cfg["teacher_epochs"] = cfg["student_epochs"] = cfg.pop("epochs")
-        if "patience" in cfg:
-            cfg["teacher_patience"] = cfg["student_patience"] = cfg.pop("patience")
-        out = cls(**{k: v for k, v in cfg.items() if k in names})
-        out.extra = {k: v for k, v in cfg.items() if k not in names}
-        if out.setting not in SETTINGS:
-            raise ValueError(f"setting must be one of {SETTINGS}, got {out.setting!r}")
-        check_temperature(out.temperature)
-        return out
+    def check(self) -> None:
+        def bad(message: str):
+            return config_error(self.__class__, message)
+
+        if not 0 < self.held_out < 1:
+            raise bad(f"held_out must be in (0, 1) (share of test nodes hidden from training), got {self.held_out}")
+        require_positive(self, "epochs")
+        if self.patience is not None and self.patience < 1:
+            raise bad(f"patience must be >= 1 or null, got {self.patience}")
+        for key in ("teacher_lr", "student_lr", "temperature"):
+            if not getattr(self, key) > 0:
+                raise bad(f"{key} must be > 0, got {getattr(self, key)}")
+        for key in ("teacher_weight_decay", "student_weight_decay"):
+            if getattr(self, key) < 0:
+                raise bad(f"{key} must be >= 0, got {getattr(self, key)}")
+        if not 0 <= self.lam <= 1:
+            raise bad(f"lam (weight of the hard-label loss) must be in [0, 1], got {self.lam}")
 
 
-def distill(data, *, make_teacher: Callable[[], nn.Module], teacher_forward: Callable[[nn.Module, object], object],
-            make_student: Callable[[], nn.Module], restrict: Callable[[object, Tensor], object],
-            cfg: DistillConfig, make_plugins: Callable[[nn.Module, object], list] | None = None,
-            seed: int = 0, device: torch.device | str = "cpu", progress: bool = False,
-            student_input: Callable[[object], Tensor] | None = None) -> tuple[RunResult, dict]:
-    """Teacher → student in the transductive or inductive setting; returns ``(RunResult, artefacts)``.
+def require_positive(config: Config, *keys: str) -> None:
+    """Raise :func:`~graphkit.train.config.config_error` unless every ``config.<key>`` is ``>= 1``."""
+    for key in keys:
+        if getattr(config, key) < 1:
+            raise config_error(config.__class__, f"{key} must be >= 1, got {getattr(config, key)}")
+
+
+def require_dropout(config: Config, *keys: str) -> None:
+    """Raise :func:`~graphkit.train.config.config_error` unless every ``config.<key>`` is in ``[0, 1)``."""
+    for key in keys:
+        if not 0 <= getattr(config, key) < 1:
+            raise config_error(config.__class__, f"{key} must be in [0, 1), got {getattr(config, key)}")
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+def distill(teacher: nn.Module, student: nn.Module, data, config: DistillationConfig, *,
+            teacher_forward: Callable[[nn.Module, object], object], restrict: Callable[[object, Tensor], object],
+            make_plugins: Callable[[nn.Module, object], list] | None = None,
+            init_teacher: Callable[[nn.Module], None] | None = None,
+            student_input: Callable[[object], Tensor] | None = None, seed: int = 0,
+            device: torch.device | str = "cpu", progress: bool | None = False,
+            warm_start: bool = False) -> FitResult:
+    """Teacher → student in the transductive or inductive setting; trains both modules in place.
+
+    Call it from a procedure (after :func:`graphkit.train.seed.seed_everything`):
+    unless ``warm_start`` it redraws the teacher's parameters
+    (:func:`~graphkit.nn.model.reinitialize`) before the teacher stage and the
+    student's after it, the points where a from-scratch run builds them.
 
     Args:
+        teacher, student: the two parts (:class:`~graphkit.nn.model.Model` instances), trained in place.
         data: object with ``x``, ``y``, ``train_mask``, ``val_mask``, ``test_mask``
             (a ``Data``; its structure is only touched by ``teacher_forward`` and ``restrict``).
-        make_teacher, make_student: zero-argument builders (called after seeding).
+        config: a :class:`DistillationConfig` (or a subclass).
         teacher_forward: ``teacher_forward(teacher, data) -> logits | (logits, aux_loss)``.
         restrict: ``restrict(data, keep_mask) -> sub-data`` induced on ``keep_mask``
             nodes (relabelled 0..k-1, masks restricted); used in the inductive setting.
-        make_plugins: ``make_plugins(trained_teacher, train_data) -> [plugin, ...]``.
-        student_input: features the student reads (default ``data.x``).
+        make_plugins: ``make_plugins(trained_teacher, train_data) -> [plugin, ...]``
+            (see :func:`train_student`).
+        init_teacher: ``init_teacher(teacher)`` after the teacher is redrawn (not with
+            ``warm_start``), e.g. to seed a module's own generators.
+        student_input: features the student reads. (default: ``data.x``)
+        seed: seeds the held-out draw of the inductive setting.
+        device, progress, warm_start: see :mod:`graphkit.models.procedure`.
 
-    ``artefacts`` holds the trained ``teacher``, ``student``, ``teacher_logits``
-    and the masks used.
+    Returns:
+        :class:`~graphkit.train.result.FitResult` (model and config left for the
+        procedure to set): the student's ``valid_accuracy`` and ``test_accuracy``
+        (inductive: ``test_tran_accuracy``, ``test_ind_accuracy``, ``test_prod_accuracy``)
+        and the teacher's, prefixed ``teacher_``; times ``train_s`` (both stages),
+        ``epoch_s`` / ``eval_s`` / ``inference_s`` (student), ``teacher_train_s``,
+        ``teacher_epoch_s``, ``teacher_inference_s``; the student's selection and
+        history; ``outputs``: ``teacher_logits`` (the soft labels, one row per node
+        the teacher saw in training), ``train_mask`` / ``val_mask`` / ``test_mask``
+        (over ``data``'s nodes), ``teacher_best_epoch``, ``teacher_history`` and, in the
+        inductive setting, ``observed`` (nodes seen in training), ``test_tran`` and
+        ``test_ind`` (observed and held-out test nodes).
     """
     device = torch.device(device)
-    torch.manual_seed(seed)
     data = data.to(device)
-    sx = student_input or (lambda d: d.x)
+    student_x = student_input or (lambda d: d.x)
     y = data.y
-    if cfg.setting == "inductive":
-        test_tran, test_ind = held_out_split(data.test_mask, cfg.held_out, seed=seed)
+    if config.setting == "inductive":
+        test_tran, test_ind = held_out_split(data.test_mask, config.held_out, seed=seed)
         observed = ~test_ind
         train_data = restrict(data, observed)
     else:
-        test_tran, test_ind, observed = data.test_mask, None, torch.ones_like(data.test_mask)
+        test_tran, test_ind, observed = data.test_mask, None, None
         train_data = data
     timer_t, timer_s = Timer(device), Timer(device)
+    stages = {"epochs": config.epochs, "patience": config.patience, "select_ties": config.select_ties,
+              "progress": progress}
 
-    teacher = make_teacher().to(device)
-    teacher, _, t_best = train_teacher(
-        teacher, lambda m: teacher_forward(m, train_data), train_data.y, train_data.train_mask,
-        train_data.val_mask, epochs=cfg.teacher_epochs, lr=cfg.teacher_lr,
-        weight_decay=cfg.teacher_weight_decay, patience=cfg.teacher_patience, progress=progress, timer=timer_t,
-        select_ties=cfg.select_ties)
+    teacher.to(device)
+    if not warm_start:
+        reinitialize(teacher)
+        if init_teacher is not None:
+            init_teacher(teacher)
+    t_run = train_teacher(teacher, lambda m: teacher_forward(m, train_data), train_data.y, train_data.train_mask,
+                          train_data.val_mask, lr=config.teacher_lr, weight_decay=config.teacher_weight_decay,
+                          timer=timer_t, desc="teacher", **stages)
     with torch.no_grad():
         teacher_logits = _logits(teacher_forward(teacher, train_data)).detach()
 
     plugins = make_plugins(teacher, train_data) if make_plugins is not None else []
-    student = make_student().to(device)
-    student, history, s_best = train_student(
-        student, sx(train_data), train_data.y, train_data.train_mask, train_data.val_mask, teacher_logits,
-        lam=cfg.lam, temperature=cfg.temperature, legacy=cfg.legacy, plugins=plugins,
-        epochs=cfg.student_epochs, lr=cfg.student_lr, weight_decay=cfg.student_weight_decay,
-        patience=cfg.student_patience, progress=progress, timer=timer_s, select_ties=cfg.select_ties)
+    student.to(device)
+    if not warm_start:
+        reinitialize(student)
+    s_run = train_student(student, student_x(train_data), train_data.y, train_data.train_mask, train_data.val_mask,
+                          teacher_logits, lam=config.lam, temperature=config.temperature, legacy=config.legacy,
+                          plugins=plugins, lr=config.student_lr, weight_decay=config.student_weight_decay,
+                          timer=timer_s, desc="student", **stages)
 
     with torch.no_grad():
         with timer_s.inference():
-            s_logits = _logits(student(sx(data)))
+            s_logits = _logits(student(student_x(data)))
         with timer_t.inference():
             t_full = _logits(teacher_forward(teacher, data))  # the teacher sees the full structure at test time
-    metrics = {"valid_accuracy": _acc(s_logits, y, data.val_mask),
-               "teacher_valid_accuracy": _acc(t_full, y, data.val_mask)}
-    if cfg.setting == "transductive":
-        metrics["test_accuracy"] = _acc(s_logits, y, data.test_mask)
-        metrics["teacher_test_accuracy"] = _acc(t_full, y, data.test_mask)
+    scores = {"valid_accuracy": masked_accuracy(s_logits, y, data.val_mask),
+              "teacher_valid_accuracy": masked_accuracy(t_full, y, data.val_mask)}
+    if config.setting == "transductive":
+        scores["test_accuracy"] = masked_accuracy(s_logits, y, data.test_mask)
+        scores["teacher_test_accuracy"] = masked_accuracy(t_full, y, data.test_mask)
     else:
-        r = cfg.held_out
-        for who, lg in (("", s_logits), ("teacher_", t_full)):
-            tran, ind = _acc(lg, y, test_tran), _acc(lg, y, test_ind)
-            metrics[f"{who}test_tran_accuracy"] = tran
-            metrics[f"{who}test_ind_accuracy"] = ind
-            metrics[f"{who}test_prod_accuracy"] = (1 - r) * tran + r * ind
-    times = timer_t.summary() | {}
-    time = {"train_s": timer_t.summary()["train_s"] + timer_s.summary()["train_s"],
-            "epoch_s": timer_s.summary()["epoch_s"], "inference_s": timer_s.summary()["inference_s"],
-            "teacher_inference_s": times["inference_s"], "teacher_train_s": times["train_s"]}
-    result = RunResult(metrics, time, s_best, len(history), history=history)
-    artefacts = {"teacher": teacher, "student": student, "teacher_logits": teacher_logits,
-                 "observed": observed, "test_tran": test_tran, "test_ind": test_ind, "teacher_best_epoch": t_best}
-    return result, artefacts
+        r = config.held_out
+        for who, logits in (("", s_logits), ("teacher_", t_full)):
+            tran, ind = masked_accuracy(logits, y, test_tran), masked_accuracy(logits, y, test_ind)
+            scores[f"{who}test_tran_accuracy"] = tran
+            scores[f"{who}test_ind_accuracy"] = ind
+            scores[f"{who}test_prod_accuracy"] = (1 - r) * tran + r * ind
+    t_time, s_time = timer_t.summary(), timer_s.summary()
+    time = {"train_s": t_time["train_s"] + s_time["train_s"], "epoch_s": s_time["epoch_s"],
+            "eval_s": s_time["eval_s"], "inference_s": s_time["inference_s"], "teacher_train_s": t_time["train_s"],
+            "teacher_epoch_s": t_time["epoch_s"], "teacher_inference_s": t_time["inference_s"]}
+    outputs = {"teacher_logits": teacher_logits, "train_mask": data.train_mask, "val_mask": data.val_mask,
+               "test_mask": data.test_mask, "teacher_best_epoch": t_run.best_epoch,
+               "teacher_history": t_run.history}
+    if config.setting == "inductive":
+        outputs |= {"observed": observed, "test_tran": test_tran, "test_ind": test_ind}
+    return FitResult(scores, time, s_run.best_epoch, s_run.epochs_run, history=s_run.history, outputs=outputs)

@@ -1,10 +1,25 @@
 import pytest
 import torch
+import torch.nn.functional as F
 from torch_geometric.data import Data
 from torch_geometric.utils import to_undirected
 
-from graphkit.models.registry import get_model
-from graphkit.models.vqgraph import GLNN, VQGraph, VQGraphTokenizer, prepare_graph, restrict_graph
+from graphkit.models.baselines import MLP, SAGE
+from graphkit.models.registry import get_method
+from graphkit.models.vqgraph import (
+    GLNN,
+    GLNNConfig,
+    VQGraph,
+    VQGraphConfig,
+    VQGraphStudent,
+    VQGraphTokenizer,
+    _CodeKD,
+    fit_glnn,
+    fit_vqgraph,
+    prepare_graph,
+    restrict_graph,
+)
+from graphkit.nn.vector_quantizer import VectorQuantizer
 
 
 def planted_graph(n=90, c=3, f=12, seed=0):
@@ -20,19 +35,99 @@ def planted_graph(n=90, c=3, f=12, seed=0):
     return Data(x=x, y=y, edge_index=to_undirected(torch.cat([ei, ring, ring2], 1), num_nodes=n), num_nodes=n)
 
 
-CFG = {"epochs": 30, "train_per_class": 5, "val_per_class": 5, "num_codes": 32, "code_dim": 16,
-       "teacher_hidden": 16, "hidden_channels": 32}
+SMALL = {"epochs": 30, "train_per_class": 5, "val_per_class": 5, "teacher_hidden": 16, "hidden_channels": 32}
+VQ_CFG = VQGraphConfig(**SMALL, num_codes=32, code_dim=16)
+GLNN_CFG = GLNNConfig(**SMALL)
 
 
-@pytest.mark.parametrize(("cls", "setting"), [(VQGraph, "transductive"), (GLNN, "inductive")])
-def test_fit(cls, setting):
+def _params(module):
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def _changed(before, module):
+    return all(not torch.equal(a, b) for a, b in zip(before, module.parameters(), strict=True))
+
+
+@pytest.mark.parametrize(("cls", "config", "fit", "setting"), [
+    (VQGraph, VQ_CFG, fit_vqgraph, "transductive"), (GLNN, GLNN_CFG, fit_glnn, "inductive")])
+def test_fit_trains_the_model_passed_in(cls, config, fit, setting):
     data = planted_graph()
-    student, result = cls.fit(data, {**CFG, "setting": setting}, seed=0)
-    assert isinstance(student, cls)
+    config = config.replace(setting=setting)
+    model = cls.from_config(config, data)
+    teacher = model.tokenizer if cls is VQGraph else model.teacher
+    t_before, s_before = _params(teacher), _params(model.student)
+    result = fit(model, data, config, seed=0, progress=False)
+    assert result.model is model and result.config is config
+    assert _changed(t_before, teacher) and _changed(s_before, model.student)
     key = "test_tran_accuracy" if setting == "inductive" else "test_accuracy"
     assert result.metrics[key] > 0.55  # chance is 1/3
+    assert model(data.x).shape == (90, 3)
     if setting == "inductive":
         assert {"test_ind_accuracy", "test_prod_accuracy", "teacher_test_ind_accuracy"} <= set(result.metrics)
+        assert torch.equal(result.observed, ~result.test_ind)
+    else:
+        acc = float((model(data.x).argmax(-1) == data.y)[result.test_mask].float().mean())
+        assert result.metrics["test_accuracy"] == pytest.approx(acc)
+    assert torch.equal(result.graph.kept_nodes, torch.ones(90, dtype=torch.bool))
+
+
+def test_vqgraph_outputs_codebook_and_codes():
+    data = planted_graph()
+    model = VQGraph.from_config(VQ_CFG, data)
+    result = fit_vqgraph(model, data, VQ_CFG, seed=0, progress=False)
+    assert result.codebook.shape == (32, 16) and torch.equal(result.codebook, model.tokenizer.vq.codebook)
+    assert result.codes.shape == (90,) and int(result.codes.max()) < 32
+    model.tokenizer.eval()
+    h = model.tokenizer.encode(data.x, data.edge_index)
+    assert torch.equal(result.codes, model.tokenizer.vq(h)[1])
+
+
+def test_same_seed_same_figures_and_the_fit_seed_governs_the_tokenizer():
+    data = planted_graph()
+    a = VQGraph.from_config(VQ_CFG, data)
+    first = fit_vqgraph(a, data, VQ_CFG, seed=2, progress=False)
+    # a tokenizer built with another generator seed: the fit's seed redraws codebook and edge samples
+    b = VQGraph(12, 3, hidden_channels=32, teacher_hidden=16, num_codes=32, code_dim=16, seed=9)
+    second = fit_vqgraph(b, data, VQ_CFG, seed=2, progress=False)
+    assert first.metrics == second.metrics
+    assert torch.equal(first.codebook, second.codebook)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    third = fit_vqgraph(VQGraph.from_config(VQ_CFG, data), data, VQ_CFG, seed=3, progress=False)
+    assert not torch.equal(third.codebook, first.codebook)
+    g1 = fit_glnn(GLNN.from_config(GLNN_CFG, data), data, GLNN_CFG, seed=1, progress=False)
+    g2 = fit_glnn(GLNN.from_config(GLNN_CFG, data), data, GLNN_CFG, seed=1, progress=False)
+    assert g1.metrics == g2.metrics and g1.history == g2.history
+
+
+def test_code_kd_matches_the_dense_formula_and_has_a_gradient():
+    torch.manual_seed(0)
+    vq = VectorQuantizer(10, 4, seed=0)
+    h_t, proj = torch.randn(7, 4), torch.randn(7, 4, requires_grad=True)
+    tau, beta = 4.0, 0.5
+    term = _CodeKD(vq, h_t, temperature=tau, weight=beta)
+    loss = term((torch.randn(7, 3), proj), 0)
+    book = F.normalize(vq.codebook, dim=-1)
+    r_t = F.softmax(F.normalize(h_t, dim=-1) @ book.t() / tau, -1)
+    r_s = F.softmax(F.normalize(proj, dim=-1) @ book.t() / tau, -1)
+    ref = beta * tau ** 2 * (r_t * (r_t.log() - r_s.log())).sum(-1).mean()
+    torch.testing.assert_close(loss, ref)
+    assert float(loss.detach()) > 0
+    loss.backward()
+    assert proj.grad is not None and float(proj.grad.abs().sum()) > 0
+    assert float(term((None, h_t), 0).detach()) == pytest.approx(0.0, abs=1e-6)  # student codes = teacher's
+
+
+def test_code_term_is_what_trains_the_students_code_projection():
+    # the projection head learns only from the code-assignment KL: with β = 0 it keeps its starting values,
+    # with β = 1 it moves (warm_start keeps the starting point the model holds; no weight decay, which alone
+    # would move it)
+    data = planted_graph()
+    config = VQ_CFG.replace(epochs=5, student_weight_decay=0.0)
+    for beta in (0.0, 1.0):
+        model = VQGraph.from_config(config, data)
+        start = model.student.proj.weight.detach().clone()
+        fit_vqgraph(model, data, config.replace(code_weight=beta), seed=0, progress=False, warm_start=True)
+        assert torch.equal(model.student.proj.weight, start) == (beta == 0.0)
 
 
 def test_tokenizer_losses_and_student_shapes():
@@ -45,10 +140,23 @@ def test_tokenizer_losses_and_student_shapes():
     assert tok.node_decoder.weight.grad is not None and tok.edge_decoder.weight.grad is not None
     tok.eval()
     assert tok(data.x, data.edge_index)[1] is None
-    logits, proj = VQGraph(12, 32, 3, code_dim=8)(data.x)
+    logits, proj = VQGraphStudent(12, 32, 3, code_dim=8)(data.x)
     assert logits.shape == (90, 3) and proj.shape == (90, 8)
     with pytest.raises(ValueError, match="encoder"):
         VQGraphTokenizer(12, 16, 3, encoder="gat")
+    with pytest.raises(ValueError, match="num_layers >= 2"):
+        VQGraphStudent(12, 32, 3, num_layers=1)
+    tok.reseed(5)
+    assert torch.equal(tok.vq.codebook, VectorQuantizer(16, 8, seed=5).codebook)
+
+
+def test_glnn_holds_a_gcn_aggregating_sage_teacher_and_an_mlp():
+    model = GLNN(12, 3)
+    assert isinstance(model.teacher, SAGE) and model.teacher.aggr == "gcn" and model.teacher.dropout == 0.0
+    assert isinstance(model.student, MLP) and model.student.dropout == 0.6
+    assert isinstance(VQGraph(12, 3).tokenizer, VQGraphTokenizer)
+    assert repr(GLNN(12, 3)).startswith("GLNN(\n  in_channels=12, out_channels=3\n  (teacher): SAGE(12, 128, 3")
+    assert "(student): VQGraphStudent(\n    num_layers=2, dropout=0.6" in repr(VQGraph(12, 3))
 
 
 def test_prepare_lcc_split_and_restrict():
@@ -57,9 +165,66 @@ def test_prepare_lcc_split_and_restrict():
                edge_index=data.edge_index, num_nodes=92)
     g = prepare_graph(iso, train_per_class=5, val_per_class=5)
     assert g.num_nodes == 90  # the two isolated nodes are outside the LCC
+    assert torch.equal(g.kept_nodes, torch.arange(92) < 90)
     assert int(g.train_mask.sum()) == 15 and int(g.val_mask.sum()) == 15
     sub = restrict_graph(g, torch.arange(90) < 45)
     assert sub.num_nodes == 45 and int(sub.edge_index.max()) < 45
     with pytest.raises(ValueError, match="data.edge_index"):
         prepare_graph(Data(x=torch.randn(3, 2), y=torch.tensor([0, 1, 0]), edge_index=torch.tensor([[0], [5]])))
-    assert get_model("vqgraph").fit is not None and get_model("glnn").fit is not None
+    for name, cls, config, fit in (("vqgraph", VQGraph, VQGraphConfig, fit_vqgraph),
+                                   ("glnn", GLNN, GLNNConfig, fit_glnn)):
+        spec = get_method(name)
+        assert (spec.model, spec.config, spec.fit) == (cls, config, fit)
+
+
+def test_wrong_model_wrong_key_wrong_data_give_one_line_errors():
+    data = planted_graph()
+    with pytest.raises(TypeError, match="fit_vqgraph trains a VQGraph, got GLNN.*fit_glnn") as info:
+        fit_vqgraph(GLNN(12, 3), data, VQ_CFG)
+    assert "\n" not in str(info.value)
+    with pytest.raises(TypeError, match="fit_glnn trains a GLNN, got VQGraph"):
+        fit_glnn(VQGraph(12, 3), data)
+    with pytest.raises(ValueError, match="unknown key 'num_code' \\(did you mean 'num_codes'\\?\\)") as info:
+        fit_vqgraph(VQGraph(12, 3), data, {"num_code": 8})
+    assert "\n" not in str(info.value)
+    with pytest.raises(ValueError, match="unknown key 'code_weight'"):
+        GLNNConfig().replace(code_weight=1.0)  # GLNN has no codebook
+    with pytest.raises(TypeError, match="expected a GLNNConfig, got a VQGraphConfig"):
+        fit_glnn(GLNN(12, 3), data, VQ_CFG)
+    with pytest.raises(ValueError, match="built for 5 features but data.x has 12"):
+        fit_glnn(GLNN(5, 3), data, GLNN_CFG)
+    with pytest.raises(ValueError, match="num_layers must be >= 2"):
+        VQGraphConfig(num_layers=1)
+    with pytest.raises(ValueError, match="teacher_aggr='max'"):
+        GLNNConfig(teacher_aggr="max")
+
+
+VQGRAPH_JSON_DEFAULT = {
+    "teacher_hidden": 128, "teacher_dropout": 0.5, "encoder": "sage", "code_dim": 128, "num_codes": 2048,
+    "lambda_node": 1e-3, "lambda_edge": 0.03, "hidden_channels": 128, "num_layers": 2, "dropout": 0.6,
+    "teacher_lr": 0.01, "teacher_weight_decay": 5e-4, "student_lr": 0.01, "student_weight_decay": 5e-3,
+    "lam": 0.0, "temperature": 1.0, "code_temperature": 4.0, "code_weight": 1.0, "setting": "transductive",
+    "held_out": 0.2, "epochs": 500, "patience": 50, "select_ties": True, "runs": 10,
+    "train_per_class": 20, "val_per_class": 30, "lcc": True}
+GLNN_JSON_DEFAULT = {
+    "teacher_hidden": 128, "teacher_dropout": 0.0, "teacher_aggr": "gcn", "hidden_channels": 128, "num_layers": 2,
+    "dropout": 0.6, "teacher_lr": 0.01, "teacher_weight_decay": 5e-4, "student_lr": 0.01,
+    "student_weight_decay": 5e-3, "lam": 0.0, "temperature": 1.0, "setting": "transductive", "held_out": 0.2,
+    "epochs": 500, "patience": 50, "select_ties": True, "runs": 10, "train_per_class": 20, "val_per_class": 30,
+    "lcc": True}
+
+
+def test_presets_build_and_equal_the_former_json_configs():
+    assert VQGraphConfig().to_dict().items() >= VQGRAPH_JSON_DEFAULT.items()
+    assert GLNNConfig().to_dict().items() >= GLNN_JSON_DEFAULT.items()
+    students = {"amazon-computers": {"student_lr": 1e-3, "student_weight_decay": 2e-3, "dropout": 0.3},
+                "amazon-photo": {"student_lr": 5e-3, "student_weight_decay": 2e-3, "dropout": 0.3},
+                "citeseer": {"student_lr": 0.01, "student_weight_decay": 1e-3, "dropout": 0.1}}
+    for cls, default in ((VQGraphConfig, VQGRAPH_JSON_DEFAULT), (GLNNConfig, GLNN_JSON_DEFAULT)):
+        assert set(cls.presets) == {"cora", *students}
+        for name in cls.presets:
+            codes = {"num_codes": 1024} if cls is VQGraphConfig and name.startswith("amazon") else {}
+            assert cls.paper(name).to_dict().items() >= (default | students.get(name, {}) | codes).items()
+        assert cls.for_dataset("pubmed") == cls()
+    assert "YangLing0818/VQGraph" in VQGraphConfig.source_for("cora")
+    assert "snap-research" in GLNNConfig.source_for("citeseer")

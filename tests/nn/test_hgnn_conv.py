@@ -31,8 +31,10 @@ def test_hgnnconv_bad_input():
         conv(torch.randn(3, 5), torch.tensor([[0], [0]]))
     with pytest.raises(ValueError, match="num_nodes=3"):
         conv(torch.randn(3, 4), torch.tensor([[7], [0]]))
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="in_channels must be >= 1"):
         HGNNConv(0, 2)
+    with pytest.raises(TypeError, match="out_channels must be an int"):
+        HGNNConv(2, 2.0)
 
 
 @pytest.mark.parametrize("weighted", [False, True])

@@ -75,3 +75,7 @@ def test_bad_hyperedge_index():
         check_hyperedge_index(idx, 6, 2, torch.ones(3))
     with pytest.raises(ValueError, match="non-negative"):
         check_hyperedge_index(idx, 6, 2, torch.tensor([1.0, -1.0]))
+    with pytest.raises(TypeError, match="num_nodes must be an int"):
+        check_hyperedge_index(idx, 6.0, 2)
+    with pytest.raises(ValueError, match="num_hyperedges must be >= 0"):
+        check_hyperedge_index(idx, 6, -1)
