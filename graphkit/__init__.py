@@ -33,6 +33,8 @@ _EXPORTS = {
     "VQGraph": "graphkit.models.vqgraph", "VQGraphConfig": "graphkit.models.vqgraph",
     "fit_vqgraph": "graphkit.models.vqgraph", "GLNN": "graphkit.models.vqgraph",
     "GLNNConfig": "graphkit.models.vqgraph", "fit_glnn": "graphkit.models.vqgraph",
+    "MEOW": "graphkit.models.meow", "AdaMEOW": "graphkit.models.meow", "MEOWConfig": "graphkit.models.meow",
+    "AdaMEOWConfig": "graphkit.models.meow", "fit_meow": "graphkit.models.meow", "fit_adameow": "graphkit.models.meow",
     "FitResult": "graphkit.train.result", "Config": "graphkit.train.config",
 }
 _SUBMODULES = ("datasets", "metrics")

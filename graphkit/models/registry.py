@@ -77,6 +77,10 @@ _ROWS = [
      "VQGraph, Yang et al. ICLR'24: VQ-VAE graph tokenizer distilled into an MLP"),
     ("glnn",       "vqgraph",    "GLNN",          "GLNNConfig",          "fit_glnn",            ("node",),
      "GLNN, Zhang et al. ICLR'22: GraphSAGE soft labels distilled into an MLP"),
+    ("meow",       "meow",       "MEOW",          "MEOWConfig",          "fit_meow",            ("hetero",),
+     "MEOW, Yu et al. SDM'23: meta-path contexts, clustering-weighted negatives, ProtoNCE"),
+    ("adameow",    "meow",       "AdaMEOW",       "AdaMEOWConfig",       "fit_adameow",         ("hetero",),
+     "AdaMEOW, Yu et al. TKDE'24: MEOW's views with learned negative weights"),
 ]
 METHODS: dict[str, MethodSpec] = {row[0]: MethodSpec(*row) for row in _ROWS}
 
