@@ -119,7 +119,8 @@ from graphkit.train.timing import Timer
 __all__ = ["MEOW", "AdaMEOW", "MEOWConfig", "AdaMEOWConfig", "MetaPathViews", "meta_path_views", "resolve_metapaths",
            "evaluate_embedding_probe", "fit_meow", "fit_adameow"]
 
-_BLOCK_ELEMENTS = 1 << 24  # elements of one row block of the pairwise terms (64 MB of float32)
+_BLOCK_ELEMENTS = 1 << 24  # elements of one [chunk, N] row block of the InfoNCE (64 MB of float32)
+_PAIR_BLOCK_ELEMENTS = 1 << 22  # elements of one [chunk, N, h] block of AdaMEOW's weight MLP (16 MB)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -588,7 +589,7 @@ class AdaMEOW(_MetaPathContrast):
         z_coarse, z_fine, _ = self.views_forward(views)
         n = z_fine.size(0)
         if chunk_size is None:
-            chunk_size = max(1, _BLOCK_ELEMENTS // max(n * self.weight_hidden, 1))
+            chunk_size = max(1, _PAIR_BLOCK_ELEMENTS // max(n * self.weight_hidden, 1))
         return weighted_info_nce(z_fine, z_coarse, tau, self.pair_weights(z_fine, z_coarse), chunk_size=chunk_size)
 
 
@@ -677,7 +678,8 @@ class MEOWConfig(_MetaPathConfig):
             normalisation of the pruned graphs (module doc).
         select: ``'loss'`` (lowest training loss, the official criterion) or ``'probe'`` (validation
             score of the probe every ``eval_every`` epochs from ``start_eval``). Never test.
-        chunk_size: anchor rows per block of the InfoNCE (``None``: a 64 MB block).
+        chunk_size: anchor rows per block of the InfoNCE (``None``: a 64 MB ``[chunk, N]`` block; AdaMEOW:
+            a 16 MB ``[chunk, N, 16]`` block of the weight MLP).
         label_rates, eval_lr, eval_weight_decay, eval_repeats, eval_iterations, cluster_repeats: the
             evaluation protocol (:mod:`graphkit.train.probe`).
 

@@ -185,3 +185,28 @@ def test_dblp_path_runs_in_both_layouts(mini_dblp, layout):
     ada_config = AdaMEOWConfig.paper("dblp").replace(epochs=2, start_eval=0, eval_every=1, **FAST)
     ada = fit_adameow(AdaMEOW.from_config(ada_config, data), data, ada_config, progress=False)
     assert ada.embedding.shape == (5, 64)
+
+
+def test_adameow_weights_never_see_more_than_a_chunk_of_rows(data, monkeypatch):
+    """The pairwise weights are computed block by block: no [N, N, h] tensor (memory O(chunk * N))."""
+    config = ada_config()
+    model = AdaMEOW.from_config(config, data)
+    views = meta_path_views(data, config)
+    seen = []
+    original = AdaMEOW.pair_weights
+
+    def spy(self, z_anchor, z_other):
+        fn = original(self, z_anchor, z_other)
+
+        def weight(rows):
+            seen.append(rows.numel())
+            return fn(rows)
+
+        return weight
+
+    monkeypatch.setattr(AdaMEOW, "pair_weights", spy)
+    model.loss(views, 0.9, chunk_size=32).backward()
+    assert seen and max(seen) == 32 and sum(seen) >= 250  # forward blocks, then their recomputation
+    seen.clear()
+    model.loss(views, 0.9).backward()  # the default block: [chunk, N, 16] within 2**22 elements
+    assert max(seen) * 250 * 16 <= 1 << 22 or max(seen) == 250
