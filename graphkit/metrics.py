@@ -26,7 +26,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["accuracy", "f1_score", "hits_at_k", "mrr", "link_metric", "LINK_METRIC_NAMES"]
+__all__ = ["accuracy", "f1_score", "hits_at_k", "mrr", "link_metric", "parse_link_metric", "LINK_METRIC_NAMES",
+           "MeaninglessMetricWarning"]
 
 #: The metric names :func:`link_metric` accepts (``K`` is any integer >= 1).
 LINK_METRIC_NAMES = ("mrr", "hits@K")
@@ -398,7 +399,9 @@ def hits_at_k(pos_scores, neg_scores, k: int) -> float:
     for the threshold; nothing is sorted); :math:`O(P K \log k)` / :math:`O(P k)` per-positive.
 
     Scores may be any real dtype and may be ``±inf``; NaN raises. Empty inputs raise (OGB would
-    return 1.0 for an empty negative pool, which almost always hides a bug).
+    return 1.0 for an empty negative pool, which almost always hides a bug). With :math:`k`
+    at least the number of negatives (per positive) the value says next to nothing (1.0 below
+    it, "above the lowest negative" at it): a :class:`MeaninglessMetricWarning` says so.
 
     Example:
         >>> hits_at_k(torch.tensor([3.0, 2.0, 1.0]), torch.tensor([2.0, 0.0, 0.5]), k=1)
@@ -406,6 +409,8 @@ def hits_at_k(pos_scores, neg_scores, k: int) -> float:
     """
     k = _check_k(k)
     pos, neg = _pos_neg(pos_scores, neg_scores)
+    if neg.size(-1) <= k:
+        warn_meaningless_hits(k, neg.size(-1))
     if neg.size(-1) < k:
         return 1.0
     if neg.dim() == 1:
@@ -511,6 +516,44 @@ def mrr(
 _HITS_NAME = re.compile(r"hits@(\d+)")
 
 
+class MeaninglessMetricWarning(UserWarning):
+    """A metric was computed where its value carries no information (Hits@K with K >= the negatives)."""
+
+
+def warn_meaningless_hits(k: int, num_negatives: int, fix: str = "") -> None:
+    """Warn that Hits@``k`` against ``num_negatives`` negatives (per positive) is meaningless."""
+    import warnings
+
+    what = "always 1.0" if num_negatives < k else "only 'above the lowest negative'"
+    warnings.warn(f"hits@{k} with {num_negatives} negative(s): K >= the number of negatives, so the value is {what} "
+                  f"and says nothing about the ranking; use a K below {num_negatives} or more negatives"
+                  + (f" ({fix})" if fix else ""), MeaninglessMetricWarning, stacklevel=3)
+
+
+def parse_link_metric(name: str) -> tuple[str, int | None]:
+    """``('mrr', None)`` or ``('hits', K)`` for a metric name :func:`link_metric` accepts; else ``ValueError``.
+
+    Example:
+        >>> parse_link_metric("Hits@50")
+        ('hits', 50)
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"metric name must be a str such as 'hits@50' or 'mrr', got {name!r}")
+    key = name.strip().lower()
+    if key == "mrr":
+        return "mrr", None
+    match = _HITS_NAME.fullmatch(key)
+    if match is not None:
+        k = int(match.group(1))
+        if k < 1:
+            raise ValueError(f"metric {name!r}: K in 'hits@K' must be >= 1")
+        return "hits", k
+    raise ValueError(
+        f"unknown link metric {name!r}; valid names are 'mrr' and 'hits@K' with an integer "
+        f"K >= 1 (e.g. 'hits@20', 'hits@50', 'hits@100')"
+    )
+
+
 def link_metric(name: str, pos_scores, neg_scores) -> float:
     """Compute a link-prediction metric by name, for model selection in training loops.
 
@@ -531,18 +574,7 @@ def link_metric(name: str, pos_scores, neg_scores) -> float:
         >>> link_metric("hits@1", torch.tensor([3.0, 1.0]), torch.tensor([2.0, 0.0]))
         0.5
     """
-    if not isinstance(name, str):
-        raise TypeError(f"metric name must be a str such as 'hits@50' or 'mrr', got {name!r}")
-    key = name.strip().lower()
-    if key == "mrr":
+    kind, k = parse_link_metric(name)
+    if kind == "mrr":
         return mrr(pos_scores, neg_scores, return_hits=())["mrr"]
-    match = _HITS_NAME.fullmatch(key)
-    if match is not None:
-        k = int(match.group(1))
-        if k < 1:
-            raise ValueError(f"metric {name!r}: K in 'hits@K' must be >= 1")
-        return hits_at_k(pos_scores, neg_scores, k)
-    raise ValueError(
-        f"unknown link metric {name!r}; valid names are 'mrr' and 'hits@K' with an integer "
-        f"K >= 1 (e.g. 'hits@20', 'hits@50', 'hits@100')"
-    )
+    return hits_at_k(pos_scores, neg_scores, k)

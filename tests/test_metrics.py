@@ -21,6 +21,10 @@ os.environ.setdefault("OUTDATED_IGNORE", "1")
 
 SEEDS = range(40)
 
+# the OGB cross-checks draw pools smaller than K on purpose; test_hits_with_k_at_least_the_negatives_warns checks the
+# warning itself
+pytestmark = pytest.mark.filterwarnings("ignore::graphkit.metrics.MeaninglessMetricWarning")
+
 
 # --------------------------------------------------------------------------------------------------
 # references
@@ -129,6 +133,21 @@ def test_hits_infinite_and_integer_scores():
     # mixed dtypes compare by value
     assert hits_at_k(torch.tensor([3, 1]), torch.tensor([2.5, 0.5], dtype=torch.float64), 1) == 0.5
     assert hits_at_k(torch.tensor([3.0, 1.0]).half(), torch.tensor([2.0, 0.0]).half(), 1) == 0.5
+
+
+def test_hits_with_k_at_least_the_negatives_warns():
+    from graphkit.metrics import MeaninglessMetricWarning
+
+    pos = torch.tensor([0.1, 0.2])
+    with pytest.warns(MeaninglessMetricWarning, match=r"hits@100 with 7 negative\(s\).*always 1.0"):
+        assert hits_at_k(pos, torch.randn(7), 100) == 1.0
+    with pytest.warns(MeaninglessMetricWarning, match="hits@15 with 15 negative"):
+        hits_at_k(pos, torch.randn(2, 15), 15)
+    with pytest.warns(MeaninglessMetricWarning):
+        link_metric("hits@8", pos, torch.randn(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hits_at_k(pos, torch.randn(16), 15)  # more negatives than K: no warning
 
 
 @pytest.mark.parametrize("ties", [False, True])

@@ -109,6 +109,12 @@ def random_link_split(
         seed: seeds the permutation and the negatives.
         neg_ratio: negatives per positive for validation and test.
     """
+    if not isinstance(data, Data):
+        hint = (" (an edge_index: wrap it as Data(edge_index=edge_index, num_nodes=N))"
+                if isinstance(data, Tensor) else "")
+        raise TypeError(f"data must be a torch_geometric.data.Data with edge_index, got {type(data).__name__}{hint}")
+    if getattr(data, "edge_index", None) is None:
+        raise ValueError("data has no edge_index: random_link_split splits the edges of a graph")
     if not (0 <= val_ratio < 1 and 0 <= test_ratio < 1 and val_ratio + test_ratio < 1):
         raise ValueError(
             f"val_ratio and test_ratio must be in [0, 1) with a sum below 1, got {val_ratio}, {test_ratio}"

@@ -54,13 +54,26 @@ def link_split(data: Data | LinkSplit, *, val_ratio: float, test_ratio: float, s
     ``test_ratio`` of the undirected edges.
     """
     if isinstance(data, LinkSplit):
-        return data
+        return _check_split(data, "the LinkSplit")
     if not isinstance(data, Data):
         raise TypeError(f"link prediction needs a LinkSplit or a PyG Data with edge_index, got "
                         f"{type(data).__name__}; load one with graphkit.datasets.load(name)")
     if getattr(data, "edge_index", None) is None:
         raise ValueError("link prediction needs a graph: data.edge_index is missing")
-    return random_link_split(data, val_ratio=val_ratio, test_ratio=test_ratio, seed=seed)
+    split = random_link_split(data, val_ratio=val_ratio, test_ratio=test_ratio, seed=seed)
+    return _check_split(split, f"the random split (val_ratio={val_ratio}, test_ratio={test_ratio}) of "
+                               f"{split.train_pos.size(1) + split.valid_pos.size(1) + split.test_pos.size(1)} "
+                               f"undirected edges")
+
+
+def _check_split(split: LinkSplit, what: str) -> LinkSplit:
+    """Every stage the procedures use has pairs: training positives, validation and test positives and negatives."""
+    for name in ("train_pos", "valid_pos", "valid_neg", "test_pos", "test_neg"):
+        if getattr(split, name).size(1) == 0:
+            raise ValueError(f"{what} has no {name.replace('_', ' ').replace('pos', 'positives').replace('neg', 'negatives')}"
+                             f" ({name} is empty): the graph has too few edges for this split; raise val_ratio / "
+                             f"test_ratio in the config or use a larger graph")
+    return split
 
 
 def check_link_config(config) -> None:
@@ -68,7 +81,7 @@ def check_link_config(config) -> None:
     ``val_ratio`` and ``test_ratio``; raises a one-line ``ValueError`` naming the config class."""
     if config.metric is not None:
         try:
-            metrics.link_metric(config.metric, torch.ones(1), torch.zeros(1))
+            metrics.parse_link_metric(config.metric)
         except ValueError as exc:
             raise config_error(config.__class__, f"metric={config.metric!r}: {exc}") from None
     ratios = config.val_ratio, config.test_ratio
@@ -80,10 +93,20 @@ def check_link_config(config) -> None:
 def resolve_metric(split: LinkSplit, metric: str | None) -> str:
     """``metric`` when given, else the split's own (``split.extra['metric']``, OGB), else ``'hits@100'``.
 
-    Raises ``ValueError`` for a name :func:`graphkit.metrics.link_metric` does not know.
+    Raises ``ValueError`` for a name :func:`graphkit.metrics.link_metric` does not know, and
+    warns (:class:`graphkit.metrics.MeaninglessMetricWarning`) when ``hits@K`` meets a stage
+    with at most ``K`` negatives (per positive): its value would say nothing.
     """
     name = metric or split.extra.get("metric") or DEFAULT_METRIC
-    metrics.link_metric(name, torch.ones(1), torch.zeros(1))  # fail fast on a bad metric name
+    kind, k = metrics.parse_link_metric(name)  # fail fast on a bad metric name
+    if kind == "hits":
+        for stage in ("valid", "test"):
+            pos, neg = split.pairs(stage)
+            pool = split.neg_per_positive or neg.size(1)
+            if pos.size(1) and pool <= k:
+                metrics.warn_meaningless_hits(k, pool, f"the {stage} split has {pool}: set metric='hits@N' with "
+                                                       f"N < {pool} in the config, or use a larger graph")
+                break
     return name
 
 

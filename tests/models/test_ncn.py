@@ -502,3 +502,26 @@ def test_example_runs_on_synthetic_data(capsys):
     out = capsys.readouterr().out
     assert "NCN on csbm: test HR@100" in out and "NCNC on csbm: test HR@100" in out
     assert set(results) == {"NCN", "NCNC"}
+
+
+def test_hits_at_k_on_a_split_with_fewer_negatives_warns():
+    """Issue #20: on a small graph the default hits@100 met 7 validation and 15 test negatives and reported 1.0."""
+    from torch_geometric.data import Data
+
+    from graphkit import NCN, NCNConfig, fit_ncn
+    from graphkit.metrics import MeaninglessMetricWarning
+
+    n = 40
+    ring = torch.stack([torch.arange(n), (torch.arange(n) + 1) % n])
+    extra = torch.stack([torch.arange(0, n, 2), (torch.arange(0, n, 2) + 7) % n])
+    edges = torch.cat([ring, extra], dim=1)
+    data = Data(x=torch.randn(n, 4), edge_index=torch.cat([edges, edges.flip(0)], dim=1), num_nodes=n)
+    config = NCNConfig(epochs=1, hidden_channels=8)
+    with pytest.warns(MeaninglessMetricWarning, match=r"hits@100 with 6 negative.*set metric='hits@N' with N < 6"):
+        result = fit_ncn(NCN.from_config(config, data), data, config, progress=False)
+    assert result.metrics["valid_hits@100"] == 1.0
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MeaninglessMetricWarning)
+        fit_ncn(NCN.from_config(config, data), data, config.replace(metric="hits@3"), progress=False)

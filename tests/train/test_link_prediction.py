@@ -48,10 +48,16 @@ def test_link_split_draws_the_seeded_split_of_node_data_and_keeps_a_link_split()
 
 
 def test_resolve_metric_prefers_the_config_then_the_split():
+    from graphkit.metrics import MeaninglessMetricWarning
+
     split = link_split(_data(), val_ratio=0.1, test_ratio=0.2, seed=0)
-    assert resolve_metric(split, None) == DEFAULT_METRIC == "hits@100"
+    with pytest.warns(MeaninglessMetricWarning, match=r"hits@100 with 10 negative.*set metric='hits@N' with N < 10"):
+        assert resolve_metric(split, None) == DEFAULT_METRIC == "hits@100"
+    assert resolve_metric(split, "hits@5") == "hits@5"  # K below the pool: no warning
     split.extra["metric"] = "mrr"  # what OGB loaders set
-    assert resolve_metric(split, None) == "mrr" and resolve_metric(split, "hits@20") == "hits@20"
+    assert resolve_metric(split, None) == "mrr"
+    with pytest.warns(MeaninglessMetricWarning):
+        assert resolve_metric(split, "hits@20") == "hits@20"
     with pytest.raises(ValueError, match="unknown link metric 'auc@3'"):
         resolve_metric(split, "auc@3")
 
