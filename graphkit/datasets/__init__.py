@@ -16,6 +16,7 @@ from graphkit.datasets import (  # noqa: F401  (each module registers its data s
     planetoid,
     synthetic,
 )
+from graphkit.datasets.convert import from_networkx
 from graphkit.datasets.hypergraphs import graph_to_hypergraph
 from graphkit.datasets.registry import cache_dir, data_root, load, names, register, spec
 from graphkit.datasets.splits import LinkSplit, random_link_split
@@ -23,5 +24,5 @@ from graphkit.datasets.synthetic import contextual_sbm, powerlaw_graph
 
 __all__ = [
     "load", "names", "register", "spec", "data_root", "cache_dir", "LinkSplit", "random_link_split",
-    "contextual_sbm", "powerlaw_graph", "graph_to_hypergraph",
+    "contextual_sbm", "powerlaw_graph", "graph_to_hypergraph", "from_networkx",
 ]

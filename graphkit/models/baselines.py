@@ -29,11 +29,12 @@ from torch_geometric.nn.models import MLP as PygMLP
 from torch_geometric.nn.models import GraphSAGE as PygSAGE
 from torch_geometric.utils import add_self_loops
 
+from graphkit._validation import check_edge_index, check_features, param_dtype
 from graphkit.models.procedure import graph_info, procedure
 from graphkit.nn.model import Model, reinitialize
 from graphkit.train.config import Config, Preset, config_error
 from graphkit.train.loop import Selection, run_epochs
-from graphkit.train.node_classification import check_node_data, node_loss, node_scores, with_per_class_split
+from graphkit.train.node_classification import check_node_inputs, node_loss, node_scores, with_per_class_split
 from graphkit.train.result import FitResult
 from graphkit.train.timing import Timer
 
@@ -71,6 +72,12 @@ class _Baseline(Model):
     def reset_parameters(self) -> None:
         self.net.reset_parameters()
 
+    def _check(self, x: Tensor, edge_index: Tensor | None) -> None:
+        """``x [N, in_channels]`` finite in the model's dtype; ``edge_index`` ids in ``[0, N)`` (when given)."""
+        check_features(x, name="x", num_features=self.in_channels, dtype=param_dtype(self), owner=type(self).__name__)
+        if edge_index is not None:
+            check_edge_index(edge_index, x.size(0), nodes_from="x")
+
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.hidden_channels}, {self.out_channels}, "
                 f"num_layers={self.num_layers}, dropout={self.dropout}")
@@ -100,6 +107,7 @@ class MLP(_Baseline):
                           out_channels=out_channels, num_layers=num_layers, dropout=dropout, norm=None)
 
     def forward(self, x: Tensor, edge_index: Tensor | None = None) -> Tensor:
+        self._check(x, None)
         return self.net(x)
 
 
@@ -119,6 +127,7 @@ class GCN(_Baseline):
         self.net = PygGCN(in_channels, hidden_channels, num_layers, out_channels, dropout=dropout)
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        self._check(x, edge_index)
         return self.net(x, edge_index)
 
 
@@ -146,6 +155,7 @@ class SAGE(_Baseline):
                            root_weight=aggr == "mean")
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        self._check(x, edge_index)
         if self.aggr == "gcn":
             edge_index, _ = add_self_loops(edge_index, num_nodes=x.size(0))
         return self.net(x, edge_index)
@@ -268,8 +278,12 @@ def fit_node_classifier(model: _Baseline, data, config: NodeClassifierConfig, *,
 
     Args:
         model: an :class:`MLP`, :class:`GCN` or :class:`SAGE`, trained in place.
-        data: a PyG ``Data`` with ``x``, ``y``, ``train_mask``, ``val_mask``,
-            ``test_mask`` and (GCN/SAGE) ``edge_index``.
+        data: a PyG ``Data`` with ``x``, ``y`` (class ids ``[N]`` or 0/1 ``[N, L]``),
+            ``train_mask``, ``val_mask``, ``test_mask`` and (GCN/SAGE) ``edge_index``;
+            or a networkx graph with those node attributes. The data's own masks are
+            used unless the config sets ``train_per_class`` / ``val_per_class`` (then a
+            seeded per-class split is drawn among the labelled nodes: a negative label
+            means *unlabelled* there). Every node in a mask must be labelled.
         config: a :class:`NodeClassifierConfig` (or a dict of its keys).
         seed, device, progress, warm_start: see :mod:`graphkit.models.procedure`.
 
@@ -284,8 +298,11 @@ def fit_node_classifier(model: _Baseline, data, config: NodeClassifierConfig, *,
         >>> result.epochs_run, sorted(result.metrics)
         (3, ['test_accuracy', 'valid_accuracy'])
     """
+    drawn = config.train_per_class is not None
+    check_node_inputs(data, num_features=model.in_channels, num_classes=model.out_channels, owner=type(model).__name__,
+                      needs_graph=not isinstance(model, MLP), needs_masks=not drawn,
+                      split_hint="set train_per_class and val_per_class in the config")
     data = with_per_class_split(data, config.train_per_class, config.val_per_class, seed=seed)
-    check_node_data(data, needs_graph=not isinstance(model, MLP))
     if not warm_start:
         reinitialize(model)
     model.to(device)

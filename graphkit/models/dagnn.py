@@ -47,7 +47,14 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 
 from graphkit import metrics
-from graphkit._validation import check_bool, check_dropout, check_int
+from graphkit._validation import (
+    check_bool,
+    check_dropout,
+    check_edge_index,
+    check_features,
+    check_int,
+    param_dtype,
+)
 from graphkit.datasets.node_splits import per_class_split
 from graphkit.models.procedure import graph_info, procedure
 from graphkit.nn.adaptive_hops import AdaptiveHopAdjustment
@@ -58,7 +65,7 @@ from graphkit.ops.normalize import normalize_features, sym_norm
 from graphkit.ops.propagate import HopPropagator, iter_hops
 from graphkit.train.config import Config, Preset, config_error
 from graphkit.train.loop import Selection, run_epochs
-from graphkit.train.node_classification import check_node_data
+from graphkit.train.node_classification import check_node_inputs
 from graphkit.train.result import FitResult
 from graphkit.train.timing import Timer
 
@@ -188,11 +195,8 @@ class DAGNN(Model):
         a zero, so the distribution is the same as dense dropout) and ``Lin_1`` is
         a sparse product: on Cora's 1.3 %-dense bag of words about 12x faster.
         """
-        if not isinstance(x, Tensor) or x.dim() != 2:
-            raise ValueError(f"x must be a [N, F] tensor, got {getattr(x, 'shape', type(x).__name__)}")
-        if x.size(1) != self.in_channels:
-            raise ValueError(f"DAGNN was built for {self.in_channels} input features but x has {x.size(1)}; "
-                             f"pass in_channels={x.size(1)} (or build it with DAGNN.from_config(config, data))")
+        check_features(x, name="x", num_features=self.in_channels, dtype=param_dtype(self), owner="DAGNN",
+                       allow_sparse=True)
         if x.layout == torch.sparse_csr:
             values = x.values()
             if self.input_dropout:
@@ -214,7 +218,15 @@ class DAGNN(Model):
         if adj is None:
             if edge_index is None:
                 raise ValueError("DAGNN needs edge_index (or a normalised adjacency adj=)")
+            check_edge_index(edge_index, x.size(0), nodes_from="x")
             adj = self.normalized_adjacency(edge_index, x.size(0))
+        elif isinstance(adj, (CSR, HopPropagator)):
+            size = adj.num_nodes if isinstance(adj, HopPropagator) else adj.num_rows
+            if size != x.size(0):
+                raise ValueError(f"adj has {size} nodes but x has {x.size(0)} rows; x needs one row per node")
+        else:
+            raise TypeError(f"adj must be a graphkit CSR or a HopPropagator, got {type(adj).__name__}; "
+                            f"pass edge_index instead")
         hops = adj.hops(z, self.num_hops) if isinstance(adj, HopPropagator) else iter_hops(adj, z, self.num_hops)
         return self.adjust(hops, return_scores=return_scores)
 
@@ -422,17 +434,20 @@ def fit_dagnn(model: DAGNN, data: Data, config: DAGNNConfig, *, seed: int, devic
         >>> result.epochs_run <= 60, [h["epoch"] for h in result.history][:3], "eval_s" in result.time
         (True, [0, 1, 2], True)
     """
+    check_node_inputs(data, num_features=model.in_channels, num_classes=model.out_channels, owner="DAGNN",
+                      needs_masks=not config.random_splits, multilabel=False,
+                      split_hint="set random_splits=True (with train_per_class / val_per_class) in the config")
     if config.random_splits:
-        data = random_split_for_seed(data, seed, train_per_class=config.train_per_class,
-                                     val_per_class=config.val_per_class,
-                                     largest_component=config.largest_component)
-    check_node_data(data)
-    if data.y.dim() != 1:
-        raise ValueError("DAGNN's procedure is for single-label node classification (data.y of shape [N])")
-    num_classes = int(data.y.max()) + 1
-    if model.out_channels < num_classes:
-        raise ValueError(f"the DAGNN was built for {model.out_channels} classes but data.y has {num_classes}; "
-                         f"build it with DAGNN.from_config(config, data)")
+        try:
+            data = random_split_for_seed(data, seed, train_per_class=config.train_per_class,
+                                         val_per_class=config.val_per_class,
+                                         largest_component=config.largest_component)
+        except ValueError as exc:
+            where = " in the largest connected component" if config.largest_component else ""
+            raise ValueError(f"cannot draw the random split{where} (train_per_class={config.train_per_class}, "
+                             f"val_per_class={config.val_per_class}): {exc}. Lower train_per_class / val_per_class"
+                             f"{', set largest_component=False' if where else ''} or set random_splits=False to "
+                             f"use the data's masks") from None
     x = normalize_features(data.x) if config.normalize_features else data.x
     x, y = x.to(device), data.y.to(device)
     if config.sparse_input and x.numel() > 0 and float((x != 0).float().mean()) < 0.1:

@@ -50,13 +50,20 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 
 from graphkit import metrics
-from graphkit._validation import check_bool, check_dropout, check_int
+from graphkit._validation import (
+    check_bool,
+    check_dropout,
+    check_edge_index,
+    check_features,
+    check_int,
+    param_dtype,
+)
 from graphkit.models.procedure import graph_info, procedure
 from graphkit.nn.model import Model, reinitialize
 from graphkit.ops.hop_weighting import node_adaptive_hop_weighting
 from graphkit.train.config import Config, Preset, config_error
 from graphkit.train.loop import Selection, run_epochs
-from graphkit.train.node_classification import check_node_data
+from graphkit.train.node_classification import check_node_inputs
 from graphkit.train.result import FitResult
 from graphkit.train.timing import Timer
 
@@ -148,18 +155,17 @@ class DGMLP(Model):
     def precompute(self, x: Tensor, edge_index, *, num_nodes: int | None = None) -> Tensor:
         r""":math:`\tilde X` (see :func:`graphkit.ops.hop_weighting.node_adaptive_hop_weighting`)."""
         self._check_x(x)
+        if isinstance(edge_index, Tensor):
+            check_edge_index(edge_index, x.size(0) if num_nodes is None else num_nodes,
+                             nodes_from="x" if num_nodes is None else None)
         return node_adaptive_hop_weighting(edge_index, x, self.num_hops, num_nodes=num_nodes)
 
-    def _check_x(self, x: Tensor) -> None:
-        if not isinstance(x, Tensor) or x.dim() != 2:
-            raise ValueError(f"x must be a [N, F] tensor, got {getattr(x, 'shape', type(x).__name__)}")
-        if x.size(1) != self.in_channels:
-            raise ValueError(f"DGMLP was built for {self.in_channels} input features but x has {x.size(1)}; "
-                             f"pass in_channels={x.size(1)} (or build it with DGMLP.from_config(config, data))")
+    def _check_x(self, x: Tensor, name: str = "x") -> None:
+        check_features(x, name=name, num_features=self.in_channels, dtype=param_dtype(self), owner="DGMLP")
 
     def head(self, x_tilde: Tensor) -> Tensor:
         r"""The transformation applied to the precomputed :math:`\tilde X`, ``[B, F] -> [B, C]`` (row-wise)."""
-        self._check_x(x_tilde)
+        self._check_x(x_tilde, "x_tilde")
         h = F.dropout(x_tilde, self.dropout, self.training)
         if self.num_layers == 1:
             return self.lin(h)
@@ -171,6 +177,7 @@ class DGMLP(Model):
     def forward(self, x: Tensor, edge_index=None, *, x_tilde: Tensor | None = None) -> Tensor:
         if x_tilde is None:
             if self.cached and self._cached_x is not None:
+                self._check_x(x)
                 if self._cached_x.size(0) != x.size(0):
                     raise ValueError(f"the cached features have {self._cached_x.size(0)} rows but x has "
                                      f"{x.size(0)}; call reset_parameters() or use cached=False")
@@ -304,13 +311,8 @@ def fit_dgmlp(model: DGMLP, data: Data, config: DGMLPConfig, *, seed: int, devic
         >>> result.epochs_run, tuple(result.x_tilde.shape), "precompute_s" in result.time
         (20, (300, 32), True)
     """
-    check_node_data(data)
-    if data.y.dim() != 1:
-        raise ValueError("DGMLP's procedure is for single-label node classification (data.y of shape [N])")
-    num_classes = int(data.y.max()) + 1
-    if model.out_channels < num_classes:
-        raise ValueError(f"the DGMLP was built for {model.out_channels} classes but data.y has {num_classes}; "
-                         f"build it with DGMLP.from_config(config, data)")
+    check_node_inputs(data, num_features=model.in_channels, num_classes=model.out_channels, owner="DGMLP",
+                      multilabel=False)
     if not warm_start:
         reinitialize(model)
     model.to(device)

@@ -34,7 +34,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
-from graphkit._validation import check_dropout, check_int
+from graphkit._validation import check_dropout, check_edge_index, check_features, check_int, param_dtype
 from graphkit.models.baselines import GCN, SAGE, node_embedding
 from graphkit.models.procedure import graph_info, procedure
 from graphkit.nn.model import Model, reinitialize
@@ -115,13 +115,21 @@ class GAE(Model):
             torch.nn.init.xavier_uniform_(self.embedding.weight)
 
     def encode(self, x: Tensor | None, edge_index: Tensor) -> Tensor:
+        """Node embeddings ``[N, hidden]``; ``x`` is ignored (may be ``None``) with a node embedding."""
         if self.embedding is not None:
             x = self.embedding.weight
         elif x is None:
             raise ValueError("GAE was built for node features but x is None")
+        else:
+            check_features(x, name="x", num_features=self.encoder.in_channels, dtype=param_dtype(self), owner="GAE")
+        check_edge_index(edge_index, x.size(0), nodes_from="x" if self.embedding is None else "the node embedding")
         return self.encoder(x, edge_index)
 
     def score(self, h: Tensor, edge_index: Tensor | None, edge_label_index: Tensor) -> Tensor:
+        """Logits ``[B]``: :math:`h_i^\\top h_j` of the pairs ``edge_label_index``."""
+        check_features(h, name="h", num_features=self.encoder.hidden_channels, dtype=param_dtype(self),
+                       owner="GAE")
+        check_edge_index(edge_label_index, h.size(0), name="edge_label_index", nodes_from="h")
         return (h[edge_label_index[0]] * h[edge_label_index[1]]).sum(dim=-1)
 
     def forward(self, x: Tensor | None, edge_index: Tensor, edge_label_index: Tensor) -> Tensor:

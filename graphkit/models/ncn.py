@@ -107,6 +107,7 @@ Build, fit, score::
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -114,7 +115,14 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.nn import GCNConv
 
-from graphkit._validation import check_dropout, check_edge_index, check_int, check_real
+from graphkit._validation import (
+    check_dropout,
+    check_edge_index,
+    check_features,
+    check_int,
+    check_real,
+    param_dtype,
+)
 from graphkit.datasets.splits import LinkSplit
 from graphkit.models.procedure import graph_info, procedure
 from graphkit.nn.model import Model, reinitialize
@@ -551,6 +559,9 @@ class NCNCPredictor(NCNPredictor):
 
 
 _PREDICTOR_CLASSES = {"hadamard": HadamardPredictor, "ncn": NCNPredictor, "ncnc": NCNCPredictor}
+#: The keywords NCNC adds to NCN (its completion).
+_COMPLETION_KEYS = ("alpha", "scale", "offset", "pt", "learn_pt", "depth", "split_size", "train_res_deg",
+                    "test_res_deg")
 
 
 # -------------------------------------------------------------------------------------- full models
@@ -625,6 +636,18 @@ class NCN(Model):
             fix = "use NCNC" if predictor == "ncnc" else "use NCN"
             raise ValueError(f"{type(self).__name__} takes predictor {' or '.join(map(repr, self._predictors))}, "
                              f"got {predictor!r}; {fix}")
+        unknown = [key for key in completion if key not in _COMPLETION_KEYS]
+        if unknown:
+            import difflib
+
+            known = {name for cls in type(self).__mro__ if issubclass(cls, NCN)
+                     for name in inspect.signature(cls.__init__).parameters}
+            valid = sorted(known - {"self", "kwargs", "completion"} |
+                           (set(_COMPLETION_KEYS) if predictor == "ncnc" else set()))
+            close = difflib.get_close_matches(unknown[0], valid, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {unknown[0]!r}{hint}; "
+                            f"valid keywords: {', '.join(valid)}")
         if completion and predictor != "ncnc":
             raise TypeError(f"unexpected arguments for predictor {predictor!r}: {', '.join(completion)} "
                             "(completion options need NCNC)")
@@ -672,13 +695,40 @@ class NCN(Model):
         self._cache = (key, csr)
         return csr
 
+    def _check_graph(self, edge_index, num_nodes: int, rows_of: str) -> None:
+        """``edge_index`` (a ``[2, E]`` tensor or a CSR) must fit ``num_nodes`` = the rows of ``rows_of``."""
+        if isinstance(edge_index, CSR):
+            if edge_index.num_rows != num_nodes:
+                raise ValueError(f"the adjacency has {edge_index.num_rows} nodes but {rows_of} has {num_nodes} rows; "
+                                 f"{rows_of} needs one row per node of the graph")
+        elif isinstance(edge_index, Tensor):
+            check_edge_index(edge_index, num_nodes, nodes_from=rows_of)
+        else:
+            raise TypeError(f"edge_index must be a [2, E] tensor or a graphkit CSR, got {type(edge_index).__name__}")
+
     def encode(self, x: Tensor | None, edge_index) -> Tensor:
         """Node embeddings ``[N, hidden]`` over ``edge_index`` (``[2, E]``, both directions, or a CSR)."""
-        n = x.size(0) if x is not None and self.encoder.embedding is None else None
+        if self.encoder.embedding is None:
+            if x is None:
+                raise ValueError(f"this {type(self).__name__} was built for node features "
+                                 f"(in_channels={self.encoder.in_channels}) but x is None")
+            check_features(x, name="x", num_features=self.encoder.in_channels, dtype=param_dtype(self),
+                           owner=type(self).__name__)
+            self._check_graph(edge_index, x.size(0), "x")
+            n = x.size(0)
+        else:
+            n = None
+            if isinstance(edge_index, Tensor):
+                check_edge_index(edge_index, self.encoder.embedding.num_embeddings,
+                                 nodes_from="the node embedding (num_nodes)")
         return self.encoder(x, self.adjacency(edge_index, n))
 
     def score(self, h: Tensor, edge_index, edge_label_index: Tensor) -> Tensor:
         """Logits ``[B]``. Out of training mode the pairs are scored in chunks of bounded CN work."""
+        check_features(h, name="h", num_features=self.predictor.hidden_channels, dtype=param_dtype(self),
+                       owner=f"{type(self).__name__}'s predictor")
+        self._check_graph(edge_index, h.size(0), "h")
+        check_edge_index(edge_label_index, h.size(0), name="edge_label_index", nodes_from="h")
         adj = self.adjacency(edge_index, h.size(0))
         if self.training or edge_label_index.size(1) == 0:
             return self.predictor(h, adj, edge_label_index)

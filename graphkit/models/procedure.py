@@ -17,25 +17,43 @@ same public signature and behaviour::
 - ``device``: ``None`` trains where the model is; ``'cpu'``, ``'cuda[:N]'`` or
   ``'auto'`` move it there.
 - ``progress``: a progress bar; ``None`` shows it on a terminal only.
+- ``data``: a PyG ``Data`` (or what the method documents: a ``LinkSplit``, a
+  hypergraph ``Data``), or a networkx graph, converted by
+  :func:`graphkit.datasets.from_networkx` (edge weights as ``edge_weight``,
+  node attributes ``x``, ``y`` and the masks). Before anything is seeded or
+  trained, every tensor it carries is checked to agree on the number of nodes
+  (:func:`graphkit._validation.check_data`: ``x`` finite, ``y`` one row per node,
+  bool masks, ``edge_index`` ids in range); integer features, and features in
+  another floating dtype than the model's parameters, are cast to the model's
+  dtype (a shallow copy: the caller's ``data`` is not changed). The method's own
+  checks (widths against the model, label range, masks) follow in its body,
+  still before training.
 - The result carries the peak memory of the call (RSS on CPU, max allocated on CUDA).
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+import scipy.sparse as sp
 import torch
 from torch import nn
+from torch_geometric.data import Data
 
+from graphkit._validation import check_bool, check_data, check_edge_index, check_features, param_dtype
+from graphkit.datasets.convert import from_networkx, is_networkx
+from graphkit.datasets.splits import LinkSplit
 from graphkit.train.config import Config
 from graphkit.train.device import resolve_device
 from graphkit.train.memory import PeakMemory
 from graphkit.train.result import FitResult
 from graphkit.train.seed import seed_everything
 
-__all__ = ["GraphInfo", "graph_info", "procedure"]
+__all__ = ["GraphInfo", "graph_info", "prepare_data", "procedure"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +78,45 @@ def graph_info(data) -> GraphInfo:
         multilabel = y.dim() == 2
         num_classes = int(y.size(1)) if multilabel else int(y.max()) + 1
     return GraphInfo(int(data.num_nodes), num_features, num_classes, multilabel)
+
+
+def prepare_data(data, model=None):
+    """What every procedure does with ``data`` first (module docstring): convert, check, cast.
+
+    A networkx graph becomes a ``Data`` (:func:`graphkit.datasets.from_networkx`);
+    a ``Data``'s tensors are checked to agree (:func:`graphkit._validation.check_data`)
+    and its features cast to ``model``'s dtype when they differ; a ``LinkSplit``'s
+    features, graph and pairs are checked against its ``num_nodes``. Raw tensors,
+    arrays and ``None`` are refused with the way to build a ``Data``.
+    """
+    if is_networkx(data):
+        data = from_networkx(data)
+    if data is None or isinstance(data, (torch.Tensor, np.ndarray)) or sp.issparse(data):
+        raise TypeError(f"data must be a torch_geometric.data.Data (graphkit.datasets.load(name) gives one), "
+                        f"a networkx graph or what the method documents, got {type(data).__name__}; wrap an "
+                        f"edge_index as Data(x=..., edge_index=..., y=..., num_nodes=N)")
+    if isinstance(data, LinkSplit):
+        _check_link_split(data)
+    elif isinstance(data, Data):
+        check_data(data)
+        x = data.get("x")
+        dtype = param_dtype(model) or torch.get_default_dtype()
+        if isinstance(x, torch.Tensor) and x.layout == torch.strided and x.dtype != dtype and \
+                (not x.is_floating_point() or param_dtype(model) is not None):
+            data = copy.copy(data)  # the caller's Data keeps its own x
+            data.x = x.to(dtype)
+    return data
+
+
+def _check_link_split(split: LinkSplit) -> None:
+    n = split.num_nodes
+    if split.x is not None:
+        check_features(split.x, n, name="split.x")
+    check_edge_index(split.edge_index, n, name="split.edge_index")
+    for name in ("train_pos", "valid_pos", "valid_neg", "test_pos", "test_neg", "test_edge_index"):
+        pairs = getattr(split, name)
+        if pairs is not None:
+            check_edge_index(pairs, n, name=f"split.{name}")
 
 
 def _model_device(model) -> torch.device:
@@ -97,6 +154,10 @@ def procedure(model_type: type | tuple[type, ...], config_type: type[Config] | d
                                 f"{types_[0].__name__}.from_config(config, data), or {_fix_for(model)}")
             config = config_type_for(type(model)).coerce(config)
             dev = _model_device(model) if device is None else resolve_device(device)
+            if progress is not None:
+                check_bool("progress", progress)
+            check_bool("warm_start", warm_start)
+            data = prepare_data(data, model)
             seed_everything(seed)
             with PeakMemory(dev) as memory:
                 result = body(model, data, config, seed=seed, device=dev, progress=progress, warm_start=warm_start)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import torch  # noqa: F401 (doctest namespace)
 from torch import Tensor, nn
 
-from graphkit._validation import check_int
+from graphkit._validation import check_features, check_int, param_dtype
 from graphkit.ops.incidence import hgnn_propagate
 
 __all__ = ["HGNNConv"]
@@ -65,8 +65,7 @@ class HGNNConv(nn.Module):
 
     def forward(self, x: Tensor, hyperedge_index: Tensor, num_hyperedges: int | None = None,
                 hyperedge_weight: Tensor | None = None) -> Tensor:
-        if x.dim() != 2 or x.size(1) != self.in_channels:
-            raise ValueError(f"HGNNConv expects x of shape [N, {self.in_channels}], got {list(x.shape)}")
+        check_features(x, name="x", num_features=self.in_channels, dtype=param_dtype(self), owner="HGNNConv")
         return hgnn_propagate(self.lin(x), hyperedge_index, num_hyperedges, hyperedge_weight)
 
     def extra_repr(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
+from graphkit._validation import check_features, param_dtype
 from graphkit.nn.model import Model
 
 __all__ = ["TeacherStudent"]
@@ -21,6 +22,8 @@ class TeacherStudent(Model):
         self.student.reset_parameters()
 
     def forward(self, x: Tensor) -> Tensor:
+        check_features(x, name="x", num_features=self.in_channels, dtype=param_dtype(self.student),
+                       owner=type(self).__name__)
         return self.student(x)
 
     def extra_repr(self) -> str:

@@ -7,45 +7,123 @@ targets ``y [N]`` use cross-entropy and report accuracy; multi-label targets
 
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.data import Data
 
 from graphkit import metrics
-from graphkit._validation import check_edge_index, check_features
+from graphkit._validation import check_data, check_edge_index, check_features, check_labels
 from graphkit.datasets.node_splits import per_class_split
 
-__all__ = ["check_node_data", "node_loss", "node_scores", "with_per_class_split"]
+__all__ = ["check_node_data", "check_node_inputs", "node_loss", "node_scores", "with_per_class_split"]
+
+_MASKS = ("train_mask", "val_mask", "test_mask")
 
 
-def check_node_data(data: Data, *, needs_graph: bool = True) -> None:
-    """Validate what node classification needs: x, y, the three masks and (``needs_graph``) edge_index."""
+def check_node_inputs(data, *, num_features: int | None = None, num_classes: int | None = None,
+                      owner: str | None = None, needs_graph: bool = True, needs_masks: bool | tuple[str, ...] = True,
+                      split_hint: str | None = None, multilabel: bool | None = None) -> None:
+    """Everything a node-classification procedure needs, checked before anything trains.
+
+    One call at the top of every node procedure (baselines, DAGNN, DGMLP, the
+    distillation methods), so that a bad input fails in a second with a message
+    that names the argument and the fix, not after a teacher has trained:
+
+    - ``data`` is a PyG ``Data`` whose tensors agree on the number of nodes
+      (:func:`graphkit._validation.check_data`: ``x``, ``y``, masks, ``edge_index``);
+    - ``data.x`` is present, finite and ``num_features`` wide (the model's input);
+    - ``data.edge_index`` is present when ``needs_graph``;
+    - ``data.y`` holds one integer class id per node, every id below
+      ``num_classes`` (the model's outputs); multi-label ``y [N, L]`` (0/1) has
+      ``L = num_classes`` columns;
+    - with ``needs_masks`` (``True`` or the names of the masks needed) each mask is
+      present and selects at least one node, and every node it selects is labelled
+      (``y >= 0``): a negative label inside a mask is an error. Nodes outside the
+      masks may carry a negative label (unlabelled).
+    - without masks (the procedure draws its own split) the split is drawn among
+      labelled nodes, so negative labels mean *unlabelled*; at least one node must
+      be labelled.
+
+    Args:
+        num_features, num_classes, owner: the model's input width, its number of
+            outputs and its class name (for the messages).
+        split_hint: how to draw a split instead of the data's masks — the config
+            keys that switch it (e.g. ``"set train_per_class and val_per_class"``);
+            shown when a mask is missing or empty.
+        multilabel: whether ``y`` must be ``[N, L]`` (``True``), ``[N]`` (``False``) or
+            either (``None``).
+    """
+    from torch_geometric.data import Data
+
+    if not isinstance(data, Data):
+        raise TypeError(f"data must be a torch_geometric.data.Data with x, y and masks, got {type(data).__name__}; "
+                        f"graphkit.datasets.load(name) gives one, graphkit.datasets.from_networkx(graph) converts "
+                        f"a networkx graph")
+    check_data(data)
     if getattr(data, "x", None) is None:
         raise ValueError("node classification needs node features data.x")
     n = data.num_nodes
-    check_features(data.x, n, name="data.x")
+    check_features(data.x, n, name="data.x", num_features=num_features, owner=owner, allow_sparse=True)
     if needs_graph:
         if getattr(data, "edge_index", None) is None:
-            raise ValueError("this model needs a graph: data.edge_index is missing")
+            raise ValueError(f"{owner or 'this model'} needs a graph: data.edge_index is missing")
         check_edge_index(data.edge_index, n, name="data.edge_index")
-    if getattr(data, "y", None) is None or data.y.size(0) != n:
-        raise ValueError(f"data.y must have one target per node ({n})")
-    for mask in ("train_mask", "val_mask", "test_mask"):
+    y = getattr(data, "y", None)
+    if y is None:
+        raise ValueError("node classification needs labels data.y (one class id per node)")
+    if multilabel is False and y.dim() != 1:
+        raise ValueError(f"{owner or 'this procedure'} is for single-label node classification: data.y must have "
+                         f"shape [N], got {list(y.shape)}")
+    if multilabel is True and y.dim() != 2:
+        raise ValueError(f"data.y must have shape [N, L] (0/1 multi-label targets), got {list(y.shape)}")
+    if y.dim() == 2:
+        if y.size(0) != n:
+            raise ValueError(f"data.y has {y.size(0)} rows but the graph has {n} nodes")
+        if num_classes is not None and y.size(1) != num_classes:
+            raise ValueError(f"data.y has {y.size(1)} label columns but {owner or 'the model'} predicts "
+                             f"{num_classes}; build the model for these labels (from_config(config, data))")
+        if y.numel() and not bool(((y == 0) | (y == 1)).all()):
+            raise ValueError("multi-label data.y [N, L] must hold 0/1 entries")
+    fix = f"; {split_hint} to draw a split instead" if split_hint else ""
+    wanted = _MASKS if needs_masks is True else tuple(needs_masks or ())
+    for mask in wanted:
         m = getattr(data, mask, None)
-        if m is None or m.dtype != torch.bool or m.shape != (n,):
-            raise ValueError(f"data.{mask} must be a bool tensor of shape [{n}]")
+        if m is None:
+            raise ValueError(f"data.{mask} is missing: this procedure uses the data's own split{fix}")
         if not bool(m.any()):
-            raise ValueError(f"data.{mask} selects no node")
+            raise ValueError(f"data.{mask} selects no node{fix}")
+        if y.dim() == 1:
+            check_labels(y, n, name="data.y", num_classes=num_classes, owner=owner, mask=m,
+                         mask_name=f"data.{mask}")
+    if not wanted and y.dim() == 1:
+        check_labels(y, n, name="data.y", num_classes=num_classes, owner=owner, unlabelled=True)
 
 
-def with_per_class_split(data: Data, train_per_class: int | None, val_per_class: int | None, *, seed: int) -> Data:
-    """``data`` with a seeded ``train_per_class`` / ``val_per_class`` / rest split (a shallow copy), or as is."""
+def check_node_data(data: Data, *, needs_graph: bool = True) -> None:
+    """Validate what node classification needs: x, y, the three masks and (``needs_graph``) edge_index.
+
+    :func:`check_node_inputs` without the model's sizes (kept for callers that have no model).
+    """
+    check_node_inputs(data, needs_graph=needs_graph)
+
+
+def with_per_class_split(data: Data, train_per_class: int | None, val_per_class: int | None, *, seed: int,
+                         keys: tuple[str, str] = ("train_per_class", "val_per_class")) -> Data:
+    """``data`` with a seeded ``train_per_class`` / ``val_per_class`` / rest split (a shallow copy), or as is.
+
+    Nodes with a negative label are unlabelled and never drawn. A class with too
+    few labelled nodes raises a ``ValueError`` that names the config ``keys`` to change.
+    """
     if train_per_class is None:
         return data
     if val_per_class is None:
-        raise ValueError("train_per_class needs val_per_class (validation nodes per class) as well")
-    train, val, test = per_class_split(data.y, train_per_class, val_per_class=val_per_class, seed=seed)
+        raise ValueError(f"{keys[0]} needs {keys[1]} (validation nodes per class) as well")
+    try:
+        train, val, test = per_class_split(data.y, train_per_class, val_per_class=val_per_class, seed=seed)
+    except ValueError as exc:
+        raise ValueError(f"cannot draw the per-class split ({keys[0]}={train_per_class}, "
+                         f"{keys[1]}={val_per_class}): {exc}. Lower {keys[0]} / {keys[1]} in the config, or set "
+                         f"them to null to use the data's own masks") from None
     out = Data(**{k: v for k, v in data.items()})
     out.train_mask, out.val_mask, out.test_mask = train, val, test
     return out

@@ -135,7 +135,7 @@ def test_repr_and_bad_input():
     with pytest.raises(TypeError, match="batch_norm must be True or False"):
         DAGNN(7, 16, 3, batch_norm="yes")
     edge_index = random_graph(5, 4, 0)
-    with pytest.raises(ValueError, match=r"built for 7 input features but x has 6; .*DAGNN.from_config"):
+    with pytest.raises(ValueError, match=r"x has 6 features but DAGNN was built for 7; .*from_config"):
         model(torch.randn(5, 6), edge_index)
     with pytest.raises(ValueError, match="contains node id"):
         model(torch.randn(3, 7), torch.tensor([[0, 4], [4, 0]]))
@@ -350,9 +350,9 @@ def test_wrong_model_type_config_key_and_model_size_raise_one_line_errors(csbm):
     model = DAGNN.from_config(config, csbm)
     with pytest.raises(ValueError, match="unknown key 'epoch' \\(did you mean 'epochs'\\?\\)"):
         fit_dagnn(model, csbm, {"epoch": 5})
-    with pytest.raises(ValueError, match=r"built for 2 classes but data.y has 3; build it with DAGNN.from_config"):
+    with pytest.raises(ValueError, match=r"data.y contains class 2 among the nodes of data.train_mask but DAGNN predicts 2 classes .*from_config"):
         fit_dagnn(DAGNN(csbm.num_features, 8, 2), csbm, config)
-    with pytest.raises(ValueError, match="built for 5 input features"):
+    with pytest.raises(ValueError, match="data.x has .* features but DAGNN was built for 5"):
         fit_dagnn(DAGNN(5, 8, 3), csbm, config)
 
 
