@@ -58,7 +58,7 @@ import torch
 from torch import Tensor
 
 from graphkit import _compat
-from graphkit._validation import check_edge_index
+from graphkit._validation import check_edge_index, check_int
 from graphkit.ops.csr import CSR, as_csr, check_square, exclusive_cumsum, sparse_csr_tensor
 
 __all__ = ["CommonNeighbors", "common_neighbors", "aggregate", "cost_chunks", "TABLE_MAX_BYTES"]
@@ -251,6 +251,8 @@ def cost_chunks(edge_label_index: Tensor, degree: Tensor, max_entries: int) -> l
 
     Complexity: :math:`O(B)` for the prefix sums plus one binary search per chunk.
     """
+    check_edge_index(edge_label_index, degree.numel(), name="edge_label_index", nodes_from="degree")
+    check_int("max_entries", max_entries)
     num = edge_label_index.size(1)
     if num == 0:
         return []

@@ -81,6 +81,20 @@ class CSR(NamedTuple):
         out = torch.zeros(self.num_rows, dtype=dtype, device=self.col.device)
         return out.index_add_(0, self.row(), self.value.to(dtype))
 
+    def check(self) -> CSR:
+        """``self`` when its parts agree (``O(1)``: sizes only); ``ValueError`` naming the part otherwise.
+
+        :func:`as_csr` runs it on a CSR built by hand; the CSRs graphkit builds are consistent by construction.
+        """
+        if not isinstance(self.rowptr, Tensor) or self.rowptr.dim() != 1 or self.rowptr.numel() != self.num_rows + 1:
+            raise ValueError(f"CSR rowptr must have num_rows + 1 = {self.num_rows + 1} entries, got "
+                             f"{list(getattr(self.rowptr, 'shape', []))}")
+        if not isinstance(self.col, Tensor) or self.col.dim() != 1:
+            raise ValueError("CSR col must be a 1-D tensor of column ids")
+        if self.value is not None and self.value.shape[:1] != self.col.shape:
+            raise ValueError(f"CSR value has {self.value.shape[0]} entries but col has {self.col.numel()}")
+        return self
+
     def with_value(self, value: Tensor | None) -> CSR:
         return self._replace(value=value)
 
@@ -110,7 +124,24 @@ class CSR(NamedTuple):
 def from_coo(
     row: Tensor, col: Tensor, value: Tensor | None, num_rows: int, num_cols: int
 ) -> CSR:
-    """Sort COO entries by (row, col) and compress the rows. Duplicates are kept."""
+    """Sort COO entries by (row, col) and compress the rows. Duplicates are kept.
+
+    Raises ``ValueError`` when ``row`` / ``col`` / ``value`` differ in length or an
+    id is outside ``[0, num_rows)`` / ``[0, num_cols)``.
+    """
+    for name, ids in (("row", row), ("col", col)):
+        if not isinstance(ids, Tensor) or ids.dim() != 1 or ids.dtype != torch.long:
+            raise TypeError(f"{name} must be a 1-D int64 tensor, got "
+                            f"{getattr(ids, 'dtype', type(ids).__name__)} {list(getattr(ids, 'shape', []))}")
+    if row.numel() != col.numel() or (value is not None and value.size(0) != row.numel()):
+        raise ValueError(f"row, col and value must have one entry per nonzero, got {row.numel()}, {col.numel()}"
+                         f"{'' if value is None else f', {value.size(0)}'}")
+    for name, ids, size in (("row", row, num_rows), ("col", col, num_cols)):
+        if ids.numel():
+            lo, hi = (int(v) for v in torch.aminmax(ids))
+            if lo < 0 or hi >= size:
+                raise ValueError(f"{name} holds ids in [{lo}, {hi}] but the matrix has {size} {name}s; "
+                                 f"ids must be in [0, {size})")
     if row.numel() > 0:
         # one sort on a combined key is faster than two stable sorts
         key = row * max(num_cols, 1) + col
@@ -143,7 +174,7 @@ def as_csr(
     if isinstance(adj, CSR):
         if edge_weight is not None:
             raise ValueError("a CSR carries its own values; pass edge_weight when building it")
-        return adj
+        return adj.check()
     if isinstance(adj, Tensor) and adj.layout in (torch.sparse_csr, torch.sparse_coo):
         if edge_weight is not None:
             raise ValueError(
@@ -229,6 +260,9 @@ def select_entries(csr: CSR, keep: Tensor, value: Tensor | None = None) -> CSR:
     ``value`` is the ``[keep.sum()]`` values of the kept entries (``None``: all
     ones). :math:`O(\mathrm{nnz})`, no sort.
     """
+    if not isinstance(keep, Tensor) or keep.dtype != torch.bool or keep.shape != (csr.nnz,):
+        raise ValueError(f"keep must be a bool mask with one entry per stored entry ([{csr.nnz}]), got "
+                         f"{getattr(keep, 'dtype', type(keep).__name__)} {list(getattr(keep, 'shape', []))}")
     rowptr = exclusive_cumsum(keep).index_select(0, csr.rowptr)
     return CSR(rowptr, csr.col[keep], value, csr.num_rows, csr.num_cols)
 

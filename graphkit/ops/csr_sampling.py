@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import torch
 
-from graphkit._validation import check_dropout
+from graphkit._validation import check_dropout, check_int
 from graphkit.ops.csr import CSR, select_entries
 
 __all__ = ["drop_entries", "subsample_rows"]
@@ -70,6 +70,7 @@ def subsample_rows(sets: CSR, k: int, *, generator: torch.Generator | None = Non
         :math:`\mathrm{rowcount} / k` (times its old value), so every row's
         expected weighted sum is unchanged.
     """
+    k = check_int("k", k)
     if k <= 0 or sets.nnz == 0:
         return sets
     count = sets.degree()

@@ -111,6 +111,9 @@ def fastrp_embedding(
         >>> tuple(emb.shape), bool(torch.isfinite(emb).all())
         ((4, 8), True)
     """
+    if not isinstance(adj, CSR):
+        raise TypeError(f"adj must be a graphkit CSR (graphkit.ops.as_csr(edge_index, num_nodes)), got "
+                        f"{type(adj).__name__}")
     n = adj.num_rows
     if adj.num_cols != n:
         raise ValueError(f"fastrp_embedding needs a square adjacency, got [{adj.num_rows}, {adj.num_cols}]")

@@ -34,6 +34,7 @@ import numbers
 import torch
 from torch import Tensor
 
+from graphkit._validation import check_features
 from graphkit.ops.csr import CSR, as_csr, check_square, from_coo
 
 __all__ = ["add_remaining_self_loops", "degree_power_norm", "normalize_features", "row_norm", "sym_norm"]
@@ -313,4 +314,5 @@ def normalize_features(x: Tensor) -> Tensor:
         raise ValueError(f"x must be a [N, F] tensor, got {getattr(x, 'shape', type(x).__name__)}")
     if not x.is_floating_point():
         raise TypeError(f"x must be floating point, got {x.dtype}; convert it with x.float()")
+    check_features(x)  # finite: a NaN would spread over its whole row
     return x / x.sum(dim=1, keepdim=True).clamp(min=1)
