@@ -93,6 +93,12 @@ Graph conventions
   standardisation then maps them to :math:`-\mu / \sigma` (the same row for every
   such node); with ``standardize=False`` and ``self_influence=0`` they stay 0.
 * Self-loops are ordinary edges (they count in the degree); duplicate edges add up.
+* Inputs and outputs follow scikit-learn: a numpy array (an integer ``[2, E]`` edge
+  index or a square adjacency), a scipy sparse matrix or a networkx graph gives a
+  numpy ``embedding_``; a PyG ``Data``, a torch tensor or a graphkit ``CSR`` gives a
+  torch tensor. networkx edge weights (the ``weight`` attribute) are the edge weights;
+  a ``Data`` made by PyG's ``from_networkx`` keeps them as ``data.weight``, which is
+  read when ``data.edge_weight`` is absent.
 
 Deviations from the reference (numbers unchanged unless stated)
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
@@ -155,7 +161,15 @@ import scipy.sparse as sp
 import torch
 from torch import Tensor
 
-from graphkit._validation import check_bool, check_features, check_int, check_num_nodes, check_real
+from graphkit._validation import (
+    check_bool,
+    check_device,
+    check_features,
+    check_int,
+    check_num_nodes,
+    check_real,
+)
+from graphkit.datasets.convert import from_networkx, is_networkx
 from graphkit.models.procedure import procedure
 from graphkit.ops.csr import CSR, as_csr, check_square
 from graphkit.ops.fastrp import fastrp_embedding
@@ -196,9 +210,25 @@ def _weights(value) -> tuple[float, ...]:
 # --------------------------------------------------------------------------------------------------
 
 
+def _returns_numpy(graph) -> bool:
+    """scikit-learn's convention: numpy / scipy / networkx input gives a numpy embedding."""
+    return isinstance(graph, np.ndarray) or sp.issparse(graph) or is_networkx(graph)
+
+
 def _read_graph(graph, num_nodes, edge_weight, use_edge_weight: bool) -> tuple[CSR, Tensor | None]:
     """``(adjacency CSR with float64 weights or None, x_from_graph)`` on the input's device."""
     x_graph = None
+    if is_networkx(graph):
+        graph = from_networkx(graph)
+    if isinstance(graph, np.ndarray):
+        if graph.ndim == 2 and graph.shape[0] == 2 and np.issubdtype(graph.dtype, np.integer) and \
+                graph.shape[1] != 2:
+            graph = torch.from_numpy(graph.astype(np.int64, copy=False))  # an edge index [2, E]
+        elif graph.ndim == 2 and graph.shape[0] == graph.shape[1]:
+            graph = sp.csr_matrix(graph)  # a dense adjacency matrix
+        else:
+            raise ValueError(f"a numpy graph must be an integer edge index [2, E] or a square adjacency [N, N], "
+                             f"got shape {graph.shape} and dtype {graph.dtype}")
     if sp.issparse(graph):
         if edge_weight is not None:
             raise ValueError("a scipy sparse matrix carries its own weights; do not pass edge_weight with it")
@@ -237,12 +267,17 @@ def _read_graph(graph, num_nodes, edge_weight, use_edge_weight: bool) -> tuple[C
             raise ValueError("cannot tell the number of nodes: set data.num_nodes or pass num_nodes=")
         if edge_weight is None and use_edge_weight:
             edge_weight = getattr(graph, "edge_weight", None)
+            weight = getattr(graph, "weight", None)  # PyG's from_networkx keeps the networkx weights here
+            if edge_weight is None and isinstance(weight, Tensor) and weight.dim() == 1 and \
+                    weight.numel() == graph.edge_index.size(1):
+                edge_weight = weight
         x_graph = getattr(graph, "x", None)
         graph, num_nodes = graph.edge_index, n
     elif not isinstance(graph, (Tensor, CSR)):
         raise TypeError(
-            "graph must be a torch_geometric.data.Data, a [2, E] edge_index tensor (with num_nodes=), "
-            f"a torch sparse tensor, a graphkit CSR or a scipy sparse matrix; got {type(graph).__name__}"
+            "graph must be a torch_geometric.data.Data, a networkx graph, a [2, E] edge_index tensor or numpy "
+            "array (with num_nodes=), a torch sparse tensor, a graphkit CSR, a scipy sparse matrix or a square "
+            f"numpy adjacency; got {type(graph).__name__}"
         )
     if not use_edge_weight:
         edge_weight = None
@@ -328,7 +363,8 @@ class FastRP:
             (default 0). :func:`fit_fastrp` sets it to the seed of the call.
 
     Attributes:
-        embedding_ (Tensor): ``[n, dim]`` embeddings on ``device`` in ``dtype``.
+        embedding_ (Tensor or ndarray): ``[n, dim]`` embeddings in ``dtype``: a torch tensor on
+            ``device`` for torch / PyG input, a numpy array for numpy, scipy and networkx input.
         n_nodes_ (int): number of nodes of the fitted graph.
         n_features_in_ (int): number of node features used (0 without features).
 
@@ -445,10 +481,7 @@ class FastRP:
         if self.dtype not in _DTYPES:
             raise TypeError(f"dtype must be torch.float32 or torch.float64, got {self.dtype!r}")
         seed = check_int("seed", self.seed, minimum=0, maximum=2**63 - 1)
-        try:
-            device = torch.device(self.device)
-        except (RuntimeError, TypeError) as exc:
-            raise ValueError(f"device must be a torch device such as 'cpu' or 'cuda', got {self.device!r}") from exc
+        device = check_device(self.device)
         return {
             "dim": dim,
             "weights": _weights(self.iteration_weights),
@@ -470,15 +503,18 @@ class FastRP:
 
         Args:
             graph: a PyG ``Data`` (``edge_index``, ``num_nodes``, optional
-                ``edge_weight`` and ``x``), an ``edge_index [2, E]`` (pass ``num_nodes``;
-                default ``max id + 1``), a torch sparse tensor / ``EdgeIndex`` / graphkit
-                ``CSR``, or a scipy sparse matrix (its values are the edge weights).
+                ``edge_weight`` and ``x``), an ``edge_index [2, E]`` tensor or integer
+                numpy array (pass ``num_nodes``; default ``max id + 1``), a torch sparse
+                tensor / ``EdgeIndex`` / graphkit ``CSR``, a scipy sparse matrix or a square
+                numpy array (its values are the edge weights), or a networkx graph (its
+                ``weight`` edge attribute is the edge weight; nodes in ``graph.nodes`` order).
             x: node features ``[n, F]`` for ``feature_ratio > 0`` (default ``data.x``).
             edge_weight: ``[E]`` non-negative weights (default ``data.edge_weight``).
             num_nodes: number of nodes for ``edge_index`` input.
 
         Returns:
-            ``self``, with ``embedding_ [n, dim]``.
+            ``self``, with ``embedding_ [n, dim]``: a numpy array for numpy, scipy and
+            networkx input (scikit-learn's convention), else a torch tensor on ``device``.
 
         Raises:
             TypeError: unsupported graph type, wrong parameter or feature types.
@@ -510,13 +546,13 @@ class FastRP:
                 self_influence=p["self_influence"], x=x if d_feat > 0 else None, feature_dim=d_feat,
                 standardize=p["standardize"], reorder=self.reorder, seed=p["seed"], dtype=self.dtype,
                 device=p["device"])
-        self.embedding_ = emb
+        self.embedding_ = emb.cpu().numpy() if _returns_numpy(graph) else emb
         self.n_nodes_ = n
         self.n_features_in_ = 0 if x is None else int(x.size(1))
         return self
 
-    def fit_transform(self, graph, **kwargs) -> Tensor:
-        """``fit(graph, **kwargs).embedding_``."""
+    def fit_transform(self, graph, **kwargs) -> Tensor | np.ndarray:
+        """``fit(graph, **kwargs).embedding_`` (a numpy array for numpy / scipy / networkx input)."""
         return self.fit(graph, **kwargs).embedding_
 
 

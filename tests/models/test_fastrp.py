@@ -113,7 +113,16 @@ def test_input_types_agree():
     base = model.fit(edge_index, num_nodes=33, edge_weight=weight).embedding_.clone()
     a = sp.coo_matrix((weight.numpy(), (edge_index[0].numpy(), edge_index[1].numpy())), shape=(33, 33))
     for graph in (a, a.tocsr(), a.tocsc(), sp.csr_array(a)):
-        assert torch.allclose(model.fit_transform(graph), base, atol=1e-5)
+        out = model.fit_transform(graph)
+        assert isinstance(out, np.ndarray) and out.dtype == np.float32  # scikit-learn: scipy in, numpy out
+        assert torch.allclose(torch.from_numpy(out), base, atol=1e-5)
+    assert isinstance(model.embedding_, np.ndarray)
+    dense = model.fit_transform(a.toarray())  # a square numpy adjacency
+    assert isinstance(dense, np.ndarray) and torch.allclose(torch.from_numpy(dense), base, atol=1e-5)
+    unweighted = FastRP(8, iteration_weights=(1, 2), seed=4)
+    as_numpy = unweighted.fit_transform(edge_index.numpy(), num_nodes=33)  # an integer numpy edge index
+    assert isinstance(as_numpy, np.ndarray)
+    assert torch.allclose(torch.from_numpy(as_numpy), unweighted.fit_transform(edge_index, num_nodes=33))
     data = Data(edge_index=edge_index, edge_weight=weight, num_nodes=33)
     assert torch.allclose(model.fit_transform(data), base, atol=1e-5)
     csr = torch.sparse_coo_tensor(edge_index, weight, (33, 33), check_invariants=True).coalesce().to_sparse_csr()
@@ -121,11 +130,36 @@ def test_input_types_agree():
     # an unweighted scipy matrix with value 1 everywhere equals the plain edge_index
     ones = sp.csr_matrix((np.ones(edge_index.size(1)), (edge_index[0].numpy(), edge_index[1].numpy())),
                          shape=(33, 33))
-    assert torch.allclose(model.fit_transform(ones), model.fit_transform(edge_index, num_nodes=33), atol=1e-5)
+    assert torch.allclose(torch.from_numpy(model.fit_transform(ones)), model.fit_transform(edge_index, num_nodes=33),
+                          atol=1e-5)
     # bool matrices are patterns: every stored entry (duplicates are summed by scipy) has weight 1
-    pattern = model.set_params(use_edge_weight=False).fit_transform(ones).clone()
-    assert torch.allclose(model.set_params(use_edge_weight=True).fit_transform(ones.astype(bool)), pattern,
-                          atol=1e-6)
+    pattern = model.set_params(use_edge_weight=False).fit_transform(ones).copy()
+    assert np.allclose(model.set_params(use_edge_weight=True).fit_transform(ones.astype(bool)), pattern, atol=1e-6)
+
+
+def test_networkx_input_keeps_the_weights():
+    nx = pytest.importorskip("networkx")
+    from torch_geometric.utils import from_networkx as pyg_from_networkx
+
+    g = nx.Graph()
+    g.add_weighted_edges_from([(0, 1, 3.0), (1, 2, 0.5), (2, 3, 1.0), (3, 0, 2.0), (0, 2, 1.5)])
+    g.add_node(4)  # isolated: a finite row
+    model = FastRP(8, iteration_weights=(1, 1), seed=0)
+    emb = model.fit_transform(g)
+    assert isinstance(emb, np.ndarray) and emb.shape == (5, 8) and np.isfinite(emb).all()
+    # the same graph as a weighted edge_index gives the same embedding, unweighted a different one
+    edge_index = torch.tensor([[0, 1, 1, 2, 2, 3, 3, 0, 0, 2], [1, 0, 2, 1, 3, 2, 0, 3, 2, 0]])
+    weight = torch.tensor([3.0, 3.0, 0.5, 0.5, 1.0, 1.0, 2.0, 2.0, 1.5, 1.5])
+    weighted = model.fit_transform(edge_index, num_nodes=5, edge_weight=weight)
+    order = torch.argsort(torch.tensor(list(g.nodes)))
+    assert torch.allclose(torch.from_numpy(emb)[order], weighted, atol=1e-5)
+    plain = model.fit_transform(edge_index, num_nodes=5)
+    assert not torch.allclose(plain, weighted, atol=1e-3)
+    # PyG's from_networkx keeps the weights as data.weight: read when edge_weight is absent
+    data = pyg_from_networkx(g)
+    assert "weight" in data and "edge_weight" not in data
+    from_pyg = model.fit_transform(data)
+    assert isinstance(from_pyg, torch.Tensor) and torch.allclose(from_pyg, torch.from_numpy(emb), atol=1e-5)
 
 
 def test_same_seed_is_bit_identical_and_seeds_differ():
@@ -194,7 +228,8 @@ def test_api_repr_params_and_exports():
     ({"dtype": torch.float16}, TypeError, "dtype must be torch.float32 or torch.float64"),
     ({"seed": -1}, ValueError, "seed must be >= 0"),
     ({"seed": 1.5}, TypeError, "seed must be an int"),
-    ({"device": "gpu7"}, ValueError, "device must be a torch device"),
+    ({"device": "gpu7"}, ValueError, "unknown device 'gpu7'"),
+    ({"device": "cuda:99"}, ValueError, "device='cuda:99' but"),
 ])
 def test_bad_parameters(kwargs, exc, match):
     with pytest.raises(exc, match=match):
