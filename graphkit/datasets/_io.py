@@ -13,15 +13,22 @@ Three things every loader needs:
 - :func:`cached` stores a loader's processed tensors under
   :func:`~graphkit.datasets.registry.cache_dir`, keyed by the size and mtime
   of the raw files and a format version, and reads them back with
-  ``torch.load(weights_only=True)``. The raw root may be read-only.
+  ``torch.load(weights_only=True)``. The raw root may be read-only. A cache is
+  written to a private temporary file and renamed into place, so a killed
+  process never leaves a half-written cache that a later load trusts, and two
+  processes loading the same data set at once both succeed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
+import os
 import pickle
+import tempfile
+import warnings
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, is_dataclass
@@ -258,9 +265,41 @@ def cached(name: str, files: Iterable[Path], build: Callable[[], dict[str, Any]]
         try:
             return torch.load(path, weights_only=True)
         except Exception:
-            path.unlink(missing_ok=True)
+            # a corrupt or foreign file: rebuilt below, never trusted (and only ever replaced atomically)
+            pass
     out = build()
-    tmp = path.with_suffix(f".tmp{id(out)}")
-    torch.save(out, tmp)
-    tmp.replace(path)  # atomic: a concurrent reader never sees half a file
+    _write_atomically(path, out)
     return out
+
+
+def _write_atomically(path: Path, value) -> None:
+    """``torch.save`` to a private temporary file in ``path``'s folder, then rename it onto ``path``.
+
+    A process killed mid-write leaves only a ``.tmp`` file that no load reads; two
+    processes writing the same cache each rename a whole file (the last one wins,
+    both are identical). An unwritable cache folder warns and leaves no cache.
+    """
+    fd, tmp_name = None, None
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fd = None
+            torch.save(value, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp_name, path)  # atomic: a concurrent reader never sees half a file
+        tmp_name = None
+    except (OSError, RuntimeError) as exc:
+        warnings.warn(f"could not write the processed cache {path} ({type(exc).__name__}: {exc}); the data set is "
+                      f"loaded but not cached, so the next load processes the raw files again. Set "
+                      f"GRAPHKIT_CACHE to a writable directory to cache it.", CacheWarning, stacklevel=3)
+    finally:
+        if fd is not None:
+            os.close(fd)
+        if tmp_name is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+
+
+class CacheWarning(UserWarning):
+    """A processed cache could not be written (the data set still loads)."""

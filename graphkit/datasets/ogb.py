@@ -110,6 +110,7 @@ import pickle
 import re
 import shutil
 import tempfile
+import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -321,7 +322,7 @@ def _fetch(url: str, dest: Path) -> None:
 
     from tqdm.auto import tqdm
 
-    tmp = dest.with_name(dest.name + ".part")
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part")  # private to this process
     try:
         with urllib.request.urlopen(url, timeout=60) as resp, tmp.open("wb") as fh:
             total = int(resp.headers.get("Content-Length") or 0) or None

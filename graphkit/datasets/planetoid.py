@@ -38,7 +38,9 @@ raises ``ValueError``. Files are never downloaded unless ``download=True``.
 from __future__ import annotations
 
 import itertools
+import os
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -203,7 +205,7 @@ def read_planetoid(raw_dir: str | Path, prefix: str) -> dict[str, Tensor]:
 
 def _fetch(url: str, dest: Path) -> None:
     """Download ``url`` to ``dest`` atomically (a partial download never looks complete)."""
-    tmp = dest.with_name(dest.name + ".part")
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.part")  # private to this process
     with urllib.request.urlopen(url, timeout=60) as response, tmp.open("wb") as fh:
         while chunk := response.read(1 << 20):
             fh.write(chunk)

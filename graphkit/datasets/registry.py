@@ -48,6 +48,9 @@ def names(task: str | None = None) -> list[str]:
 
 def spec(name: str) -> DatasetSpec:
     """The registry entry for ``name``; unknown names raise with the valid list."""
+    if not isinstance(name, str):
+        raise TypeError(f"the data-set name must be a str such as 'cora' or 'csbm', got {name!r}; "
+                        f"valid names: {', '.join(names())}")
     key = name.lower()
     if key not in _REGISTRY:
         close = difflib.get_close_matches(key, _REGISTRY, n=3)
@@ -59,18 +62,45 @@ def spec(name: str) -> DatasetSpec:
 def data_root(root: str | os.PathLike | None = None) -> Path:
     """Explicit ``root``, else ``$GRAPHKIT_DATA``, else ``~/.cache/graphkit``."""
     if root is not None:
-        return Path(root).expanduser()
+        if not isinstance(root, (str, os.PathLike)):
+            raise TypeError(f"root must be a path (str or os.PathLike) to the raw-data folder, got "
+                            f"{type(root).__name__}")
+        path = Path(root).expanduser()
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"root={str(root)!r} is a file, not a directory; pass the folder that holds the "
+                             f"data sets' raw files")
+        return path
     env = os.environ.get("GRAPHKIT_DATA")
     if env:
-        return Path(env).expanduser()
+        path = Path(env).expanduser()
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"GRAPHKIT_DATA={env!r} is a file, not a directory; set it to the folder that holds "
+                             f"the data sets' raw files")
+        return path
     return Path.home() / ".cache" / "graphkit"
 
 
 def cache_dir() -> Path:
-    """Writable directory for processed caches: ``$GRAPHKIT_CACHE`` or ``~/.cache/graphkit/processed``."""
+    """Directory for processed caches: ``$GRAPHKIT_CACHE`` or ``~/.cache/graphkit/processed``.
+
+    Created when missing. Raises ``ValueError`` naming the variable when the path
+    (or a folder above it) is a regular file. Whether it is writable is found out
+    when a cache is written (:func:`graphkit.datasets._io.cached` then warns and
+    loads without caching).
+    """
     env = os.environ.get("GRAPHKIT_CACHE")
     path = Path(env).expanduser() if env else Path.home() / ".cache" / "graphkit" / "processed"
-    path.mkdir(parents=True, exist_ok=True)
+    where = f"GRAPHKIT_CACHE={env!r}" if env else f"the default cache folder {str(path)!r}"
+    for folder in (path, *path.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise ValueError(f"{where}: {str(folder)!r} is a file, not a directory; set GRAPHKIT_CACHE to a "
+                                 f"writable directory for processed caches")
+            break
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass  # read-only: cached() warns and builds without the cache
     return path
 
 

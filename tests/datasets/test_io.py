@@ -4,6 +4,7 @@ import io
 import os
 import pickle
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -117,3 +118,122 @@ def test_corrupt_cache_is_rebuilt(tmp_path):
 def test_restricted_unpickler_is_used_directly():
     buf = io.BytesIO(pickle.dumps([1, 2]))
     assert _io.RestrictedUnpickler(buf).load() == [1, 2]
+
+
+# --------------------------------------------------------------------------- cache integrity (issue #20)
+
+ROOT = Path(__file__).resolve().parents[2]
+_LOAD = """
+import hashlib, sys
+from graphkit.datasets.planetoid import load_planetoid
+data = load_planetoid(sys.argv[1], "cora", expected=False)  # a miniature Cora: not the published counts
+digest = hashlib.sha256()
+for key in ("x", "edge_index", "y", "train_mask"):
+    digest.update(getattr(data, key).numpy().tobytes())
+print(digest.hexdigest())
+"""
+
+
+def _env(cache: Path) -> dict:
+    return {**os.environ, "GRAPHKIT_CACHE": str(cache), "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+
+
+def test_cache_is_written_to_a_private_file_then_renamed(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRAPHKIT_CACHE", str(tmp_path / "cache"))
+    seen = []
+    real_replace = os.replace
+
+    def replace(src, dst):
+        seen.append((Path(src).name, Path(dst).name, Path(src).stat().st_size))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(_io.os, "replace", replace)
+    _io.cached("atomic", [], lambda: {"x": torch.arange(1000)})
+    (tmp, final, size), = seen
+    assert tmp.startswith(".atomic-") and tmp.endswith(".tmp") and final.endswith(".pt") and size > 0
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [final], "no temporary file is left behind"
+
+
+def _digest(root: Path) -> str:
+    import hashlib
+
+    from graphkit.datasets.planetoid import load_planetoid
+
+    data = load_planetoid(root, "cora", expected=False)
+    digest = hashlib.sha256()
+    for key in ("x", "edge_index", "y", "train_mask"):
+        digest.update(getattr(data, key).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def test_a_process_killed_mid_write_leaves_no_cache_that_is_trusted(tmp_path, monkeypatch):
+    """The child is killed while torch.save is half-way through; the next load rebuilds from the raw files."""
+    import signal
+    import subprocess
+    import sys
+
+    from tests.datasets.test_planetoid import write_mini
+
+    write_mini(tmp_path / "root", "cora")
+    cache = tmp_path / "cache"
+    stall = (
+        "import time, torch\n"
+        "def half(obj, f, *a, **k):\n"
+        "    f.write(b'PK\\x03\\x04 half a zip'); f.flush(); print('WRITING', flush=True); time.sleep(600)\n"
+        "torch.save = half\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", stall + _LOAD, str(tmp_path / "root")], env=_env(cache),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "WRITING", child.stderr.read()
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    left = sorted(p.name for p in cache.iterdir())
+    assert left and all(name.endswith(".tmp") for name in left), f"only a private temporary file may remain: {left}"
+    monkeypatch.setenv("GRAPHKIT_CACHE", str(cache))
+    first = _digest(tmp_path / "root")  # rebuilt from the raw files, the half file ignored
+    assert len(list(cache.glob("planetoid-cora-*.pt"))) == 1
+    assert _digest(tmp_path / "root") == first  # read back from the cache: whole, the same data
+
+
+def test_two_processes_loading_the_same_data_set_at_once_both_succeed(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from tests.datasets.test_planetoid import write_mini
+
+    write_mini(tmp_path / "root", "cora", num_allx=2000, num_features=64)
+    cache = tmp_path / "cache"
+    procs = [subprocess.Popen([sys.executable, "-c", _LOAD, str(tmp_path / "root")], env=_env(cache),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err for _, err in outs]
+    assert [p.suffix for p in cache.iterdir()] == [".pt"], "one whole cache file, no temporary files"
+    monkeypatch.setenv("GRAPHKIT_CACHE", str(cache))
+    assert outs[0][0].strip() == outs[1][0].strip() == _digest(tmp_path / "root")
+
+
+def test_unwritable_cache_warns_and_still_loads(tmp_path, monkeypatch):
+    """The issue's 'read-only root and read-only cache': the data set loads, a warning names the cache path and
+    GRAPHKIT_CACHE (as root the chmod cannot be simulated, so the write fails the way a read-only folder does)."""
+    monkeypatch.setenv("GRAPHKIT_CACHE", str(tmp_path / "cache"))
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", kwargs.get("dir"))
+
+    monkeypatch.setattr(_io.tempfile, "mkstemp", read_only)
+    with pytest.warns(_io.CacheWarning, match=r"could not write the processed cache .*cache.*PermissionError.*"
+                                              r"Set GRAPHKIT_CACHE to a writable directory"):
+        out = _io.cached("ro", [], lambda: {"x": torch.ones(3)})
+    assert torch.equal(out["x"], torch.ones(3)) and not list((tmp_path / "cache").iterdir())
+
+
+def test_cache_folder_under_a_regular_file_names_graphkit_cache(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("GRAPHKIT_CACHE", str(blocker / "sub"))
+    with pytest.raises(ValueError, match=r"GRAPHKIT_CACHE=.*a-file' is a file, not a directory; set GRAPHKIT_CACHE"):
+        _io.cached("x", [], lambda: {"x": torch.ones(1)})

@@ -30,3 +30,20 @@ def test_cache_dir_is_created(monkeypatch, tmp_path):
 def test_double_registration_is_an_error():
     with pytest.raises(ValueError, match="registered twice"):
         registry.register("csbm", task="node", description="dup")(lambda root: None)
+
+
+def test_bad_names_and_roots(tmp_path, monkeypatch):
+    with pytest.raises(TypeError, match="the data-set name must be a str .*; valid names: .*cora"):
+        datasets.load(None)
+    with pytest.raises(TypeError, match="root must be a path"):
+        datasets.load("cora", root=1)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(ValueError, match="root=.* is a file, not a directory"):
+        datasets.load("cora", root=blocker)
+    monkeypatch.setenv("GRAPHKIT_DATA", str(blocker))
+    with pytest.raises(ValueError, match="GRAPHKIT_DATA=.* is a file"):
+        datasets.data_root()
+    monkeypatch.setenv("GRAPHKIT_CACHE", str(blocker / "deeper" / "still"))
+    with pytest.raises(ValueError, match=r"GRAPHKIT_CACHE=.*: '.*file' is a file, not a directory"):
+        datasets.cache_dir()
