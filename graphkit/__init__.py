@@ -36,6 +36,7 @@ _EXPORTS = {
     "MEOW": "graphkit.models.meow", "AdaMEOW": "graphkit.models.meow", "MEOWConfig": "graphkit.models.meow",
     "AdaMEOWConfig": "graphkit.models.meow", "fit_meow": "graphkit.models.meow", "fit_adameow": "graphkit.models.meow",
     "FitResult": "graphkit.train.result", "Config": "graphkit.train.config",
+    "save": "graphkit.checkpoint", "load": "graphkit.checkpoint", "Checkpoint": "graphkit.checkpoint",
 }
 _SUBMODULES = ("datasets", "metrics")
 

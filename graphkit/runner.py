@@ -2,7 +2,7 @@
 
     graphkit-run --model NAME --dataset NAME [--runs R] [--seed S] [--device D] [--epochs E]
         [--set KEY=VALUE ...] [--data KEY=VALUE ...] [--preset NAME] [--data-root DIR]
-        [--out FILE.jsonl] [--quick] [--quiet] [--show-config]
+        [--out FILE.jsonl] [--save DIR] [--quick] [--quiet] [--show-config]
 
 (also ``python -m graphkit.runner`` and ``python benchmarks/run.py``, the same program).
 With no arguments it trains GCN on the synthetic contextual SBM (``csbm``) for
@@ -12,7 +12,13 @@ method's paper preset for the data set when it has one (else its defaults;
 ``--preset NAME`` picks another data set's preset, e.g. Cora's settings on your
 own graph), then ``--set`` overrides. ``--data`` options go to :func:`graphkit.datasets.load`
 (and pick per-option presets, e.g. an attack rate). Each run appends one JSON
-object per line to ``--out``; at the end a mean ± std table is printed.
+object per line to ``--out`` (one ``write`` on an append-only descriptor: a line is
+whole even when the process is killed, and concurrent runs may share the file);
+``--save DIR`` also writes each run's trained model and config
+(:func:`graphkit.save`; ``graphkit.load(path)`` reads it back), named in the
+line's ``checkpoint``. At the end a mean ± std table is printed. Bad input (an
+unknown name, a bad ``--set`` value, a missing raw file, a device that is not
+there) exits with a one-line ``error:`` message in the command line's terms.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 import warnings
@@ -58,6 +65,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--preset", default=None, help="use the config preset of this data set (default: --dataset's)")
     p.add_argument("--data-root", default=None, help="raw-data root (default: $GRAPHKIT_DATA or ~/.cache/graphkit)")
     p.add_argument("--out", default="runs.jsonl", help="JSON-lines file each run appends to (default: runs.jsonl)")
+    p.add_argument("--save", default=None, metavar="DIR",
+                   help="also write each run's trained model and config to DIR (graphkit.load reads them)")
     p.add_argument("--quick", action="store_true", help=f"smoke test: {QUICK_EPOCHS} epochs, 1 run unless --runs")
     p.add_argument("--quiet", action="store_true", help="no progress bar, only the final table")
     p.add_argument("--show-config", action="store_true", help="print the resolved config and its source, then exit")
@@ -111,6 +120,13 @@ def resolve_config(spec, dataset: str, data_options: dict, overrides: dict, *, e
     return config, source
 
 
+def _checkpoint_name(model: str, dataset: str, data_options: dict, seed: int) -> str:
+    """``<model>-<dataset>[-<options>]-seed<S>.pt`` with only file-name-safe characters."""
+    options = "".join(f"-{k}{v}" for k, v in sorted(data_options.items()))
+    stem = re.sub(r"[^A-Za-z0-9_.+=-]", "_", f"{model}-{dataset}{options}-seed{seed}")
+    return f"{stem}.pt"
+
+
 def append_line(path: Path, record: dict) -> None:
     """Append one JSON line with a single write on an O_APPEND descriptor (never a partial line from us)."""
     line = (json.dumps(record) + "\n").encode()
@@ -140,17 +156,40 @@ def format_table(model: str, dataset: str, records: list[dict]) -> str:
     return "\n".join([head, "-" * len(head)] + [f"{n:<{width}}  {v}" for n, v in rows])
 
 
+# the loaders' hints name Python arguments; on the command line they are these flags
+_CLI_HINTS = ((re.compile(r"call load\(([^)]*?),\s*download=True\)"), "add --data download=true"),
+              (re.compile(r"pass download=True"), "add --data download=true"),
+              (re.compile(r"download=True"), "--data download=true"),
+              (re.compile(r"pass a writable root= \(or GRAPHKIT_DATA\)"), "pass a writable --data-root DIR (or "
+                                                                            "set GRAPHKIT_DATA)"),
+              (re.compile(r"Set GRAPHKIT_DATA or pass root= to point at the folder that holds them"),
+               "Pass --data-root DIR (or set GRAPHKIT_DATA) to point at the folder that holds them"),
+              (re.compile(r"\broot="), "--data-root "))
+
+
+def cli_message(exc: BaseException) -> str:
+    """``exc``'s message with the Python arguments it suggests spelled as the runner's flags."""
+    text = str(exc) or type(exc).__name__
+    for pattern, flag in _CLI_HINTS:
+        text = pattern.sub(flag, text)
+    return text
+
+
+def _fail(exc: BaseException, context: str = "") -> SystemExit:
+    return SystemExit(f"error: {context}{cli_message(exc)}")
+
+
 def run(argv: list[str] | None = None) -> list[dict]:
     """Run the protocol; return the JSON records (one per run). Errors exit with a one-line message."""
     args = parse_args(argv)
     from graphkit import datasets
+    from graphkit._validation import check_device
     from graphkit.models.registry import get_method
-    from graphkit.train.device import resolve_device
 
     try:
         spec = get_method(args.model)
         dspec = datasets.spec(args.dataset)
-        device = resolve_device(args.device)
+        device = check_device(args.device, name="--device")
         if dspec.task not in spec.datasets:
             valid = ", ".join(n for kind in spec.datasets for n in datasets.names(kind))
             raise ValueError(f"model {spec.name!r} runs on {'/'.join(spec.datasets)} data sets; {dspec.name!r} is a "
@@ -158,7 +197,7 @@ def run(argv: list[str] | None = None) -> list[dict]:
         config, source = resolve_config(spec, dspec.name, args.data_options, args.overrides, epochs=args.epochs,
                                         quick=args.quick, preset=args.preset)
     except (ValueError, TypeError) as exc:
-        raise SystemExit(f"error: {exc}") from None
+        raise _fail(exc) from None
     if args.show_config:
         print(json.dumps({"model": spec.name, "dataset": dspec.name, "config": config.to_dict(), "source": source},
                          indent=2))
@@ -166,22 +205,38 @@ def run(argv: list[str] | None = None) -> list[dict]:
     runs = args.runs or (1 if args.quick else config.runs)
     try:
         data = datasets.load(dspec.name, root=args.data_root, **args.data_options)
-    except (FileNotFoundError, ValueError, TypeError) as exc:
-        raise SystemExit(f"error: {exc}\n(on the command line: --data-root DIR for root=, --data KEY=VALUE for "
-                         "loader options such as --data download=true)") from None
+    except (OSError, ValueError, TypeError) as exc:  # missing / unreadable files, bad --data options
+        raise _fail(exc) from None
 
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    save_dir = None if args.save is None else Path(args.save)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if save_dir is not None:
+            save_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _fail(exc, "cannot create the output folders: ") from None
     progress = False if args.quiet else None
     records = []
     for r in range(runs):
         seed = args.seed + r
-        model = spec.model.from_config(config, data)
-        result = spec.fit(model, data, config, seed=seed, device=device, progress=progress)
+        try:
+            model = spec.model.from_config(config, data)
+            result = spec.fit(model, data, config, seed=seed, device=device, progress=progress)
+        except (ValueError, TypeError) as exc:  # what the procedures' input checks raise, before training
+            raise _fail(exc, f"{spec.name} on {dspec.name} (seed {seed}): ") from None
         record = {"model": spec.name, "dataset": dspec.name, "data_options": args.data_options, "seed": seed,
                   "config": config.to_dict(), "config_source": source, "metrics": result.metrics,
                   "time": result.time, "peak_memory_mb": result.peak_memory_mb, "best_epoch": result.best_epoch,
                   "epochs_run": result.epochs_run, "device": str(device), "versions": versions()}
+        if save_dir is not None:
+            from graphkit.checkpoint import save
+
+            path = save_dir / _checkpoint_name(spec.name, dspec.name, args.data_options, seed)
+            save(model, path, config, extra={"model": spec.name, "dataset": dspec.name,
+                                             "data_options": json.dumps(args.data_options), "seed": seed,
+                                             "metrics": result.metrics})
+            record["checkpoint"] = str(path)
         append_line(out, record)
         records.append(record)
         if not args.quiet:

@@ -34,12 +34,19 @@ def test_table_covers_every_method():
     assert set(table_rows()) == set(METHODS)
 
 
-@pytest.mark.parametrize("name", sorted(METHODS))
-def test_table_lines_run(name):
-    config_cell, build, fit, predict = table_rows()[name]
+def table_namespace(name: str) -> dict:
+    """What a table row's cells run in: graphkit's public names and ``data`` of the kind method ``name`` needs
+    (tests/test_checkpoint.py runs the same rows)."""
     namespace = {k: getattr(graphkit, k) for k in graphkit.__all__ if k not in ("datasets", "metrics")}
     hetero = "hetero" in METHODS[name].datasets and "node" not in METHODS[name].datasets
     namespace["data"] = datasets.load("hetero-csbm" if hetero else "csbm", num_nodes=600, seed=0)
+    return namespace
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_table_lines_run(name):
+    config_cell, build, fit, predict = table_rows()[name]
+    namespace = table_namespace(name)
     exec("config = " + config_cell, namespace)
     if "epochs" in namespace["config"].keys():
         namespace["config"] = namespace["config"].replace(epochs=2)  # the line as written, on a short budget
