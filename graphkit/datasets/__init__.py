@@ -8,6 +8,7 @@ registers every loader below.
 from graphkit.datasets import (  # noqa: F401  (each module registers its data sets)
     attacked,
     blogcatalog,
+    citation_full,
     hetero_synthetic,
     heterogeneous,
     hypergraphs,
