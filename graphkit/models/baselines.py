@@ -1,6 +1,6 @@
-r"""The baselines every paper compares against: MLP, GCN and GraphSAGE (PyG's layers), and their procedure.
+r"""The baselines every paper compares against: MLP, GCN, GraphSAGE and GAT (PyG's models), and their procedure.
 
-All three share one signature, ``model(x, edge_index) -> logits [N, C]``, so
+All four share one signature, ``model(x, edge_index) -> logits [N, C]``, so
 one procedure, :func:`fit_node_classifier`, trains them all. The MLP ignores
 ``edge_index`` (it may be ``None``).
 
@@ -24,22 +24,25 @@ from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
+from torch_geometric.nn.models import GAT as PygGAT
 from torch_geometric.nn.models import GCN as PygGCN
 from torch_geometric.nn.models import MLP as PygMLP
 from torch_geometric.nn.models import GraphSAGE as PygSAGE
 from torch_geometric.utils import add_self_loops
 
 from graphkit._validation import check_edge_index, check_features, param_dtype
+from graphkit.datasets.kfold import OFFICIAL_SEED, with_kfold_split
 from graphkit.models.procedure import graph_info, procedure
 from graphkit.nn.model import Model, reinitialize
+from graphkit.ops.normalize import normalize_features
 from graphkit.train.config import Config, Preset, config_error
 from graphkit.train.loop import Selection, run_epochs
 from graphkit.train.node_classification import check_node_inputs, node_loss, node_scores, with_per_class_split
 from graphkit.train.result import FitResult
 from graphkit.train.timing import Timer
 
-__all__ = ["MLP", "GCN", "SAGE", "NodeClassifierConfig", "MLPConfig", "GCNConfig", "SAGEConfig",
-           "fit_node_classifier", "node_embedding"]
+__all__ = ["MLP", "GCN", "SAGE", "GAT", "NodeClassifierConfig", "MLPConfig", "GCNConfig", "SAGEConfig",
+           "GATConfig", "fit_node_classifier", "node_embedding"]
 
 
 class _Baseline(Model):
@@ -67,7 +70,12 @@ class _Baseline(Model):
         if info.num_classes < 1:
             raise ValueError(f"{cls.__name__} needs labels data.y to size its output")
         return cls(info.num_features, config.hidden_channels, info.num_classes, num_layers=config.num_layers,
-                   dropout=config.dropout)
+                   dropout=config.dropout, **cls._config_kwargs(config))
+
+    @classmethod
+    def _config_kwargs(cls, config: NodeClassifierConfig) -> dict:
+        """Constructor arguments of this class that only its own config has."""
+        return {}
 
     def reset_parameters(self) -> None:
         self.net.reset_parameters()
@@ -164,6 +172,44 @@ class SAGE(_Baseline):
         return super().extra_repr() + f", aggr={self.aggr!r}"
 
 
+class GAT(_Baseline):
+    """GAT (Veličković et al., 2018, https://arxiv.org/abs/1710.10903) via PyG's ``GAT`` model.
+
+    Hidden layers concatenate ``heads`` attention heads of ``hidden_channels // heads`` channels; the
+    output layer averages ``heads`` heads of ``out_channels`` (PyG's ``GAT(..., heads=heads)``, ForwardGNN's
+    back-propagation baseline). ``dropout`` applies to the features between layers and, as in PyG, to the
+    attention coefficients. Other args as :class:`MLP`. Shapes: ``x [N, F]``, ``edge_index [2, E]`` → ``[N, C]``.
+
+    Args:
+        heads: attention heads per layer; ``hidden_channels`` must be divisible by it. (default: ``4``)
+
+    Example:
+        >>> GAT(4, 8, 3, heads=4)(torch.randn(5, 4), torch.tensor([[0, 1], [1, 0]])).shape
+        torch.Size([5, 3])
+    """
+
+    def __init__(self, in_channels, hidden_channels, out_channels, *, num_layers=2, dropout=0.5, heads: int = 4):
+        super().__init__(in_channels, hidden_channels, out_channels, num_layers=num_layers, dropout=dropout)
+        if isinstance(heads, bool) or not isinstance(heads, int) or heads < 1:
+            raise ValueError(f"GAT: heads must be an int >= 1, got {heads!r}")
+        if num_layers > 1 and hidden_channels % heads:
+            raise ValueError(f"GAT: hidden_channels={hidden_channels} must be divisible by heads={heads} "
+                             "(the hidden layers concatenate the heads)")
+        self.heads = heads
+        self.net = PygGAT(in_channels, hidden_channels, num_layers, out_channels, dropout=dropout, heads=heads)
+
+    @classmethod
+    def _config_kwargs(cls, config: NodeClassifierConfig) -> dict:
+        return {"heads": config.heads} if "heads" in type(config).keys() else {}
+
+    def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        self._check(x, edge_index)
+        return self.net(x, edge_index)
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", heads={self.heads}"
+
+
 def node_embedding(num_nodes: int, dim: int) -> nn.Embedding:
     """Learnable features for feature-less graphs (Xavier-initialised)."""
     emb = nn.Embedding(num_nodes, dim)
@@ -182,11 +228,18 @@ class NodeClassifierConfig(Config):
         hidden_channels, num_layers, dropout: the architecture (see :class:`MLP`).
         lr, weight_decay: Adam. (defaults: ``0.01``, ``5e-4``)
         epochs: the epoch budget. (default: ``200``)
-        patience: epochs without a better validation score before stopping; ``None``
+        patience: validations without a better validation score before stopping; ``None``
             runs every epoch (the best state is kept either way). (default: ``100``)
+        eval_every: validate every this many epochs (ForwardGNN's protocol: 2). (default: ``1``)
         train_per_class, val_per_class: draw a seeded split with this many training /
             validation nodes per class (the rest is test) instead of the data's masks.
             (default: ``None``: the data's own masks)
+        folds: draw ForwardGNN's k-fold split instead (:func:`graphkit.datasets.kfold.kfold_split`),
+            fold ``seed mod folds``: run ``i`` of the runner tests on fold ``i``. (default: ``None``)
+        val_fraction, split_seed: that split's validation share and ``KFold`` seed. (defaults:
+            ``0.2``, ``101``)
+        normalize_features: row-normalise the features first (PyG's ``NormalizeFeatures``).
+            (default: ``False``)
         runs: see :class:`~graphkit.train.config.Config`.
 
     Example:
@@ -201,20 +254,38 @@ class NodeClassifierConfig(Config):
     weight_decay: float = 5e-4
     epochs: int = 200
     patience: int | None = 100
+    eval_every: int = 1
     train_per_class: int | None = None
     val_per_class: int | None = None
+    folds: int | None = None
+    val_fraction: float = 0.2
+    split_seed: int = OFFICIAL_SEED
+    normalize_features: bool = False
     runs: int = 3
 
     def check(self) -> None:
-        for key in ("hidden_channels", "num_layers", "epochs"):
+        for key in ("hidden_channels", "num_layers", "epochs", "eval_every"):
             if getattr(self, key) < 1:
                 raise config_error(self.__class__, f"{key} must be >= 1, got {getattr(self, key)}")
+        if self.folds is not None and self.folds < 2:
+            raise config_error(self.__class__, f"folds must be >= 2 or null (the data's masks), got {self.folds}")
+        if self.folds is not None and self.train_per_class is not None:
+            raise config_error(self.__class__, "choose one split: folds or train_per_class / val_per_class")
+        if not 0 < self.val_fraction < 1:
+            raise config_error(self.__class__, f"val_fraction must be in (0, 1), got {self.val_fraction}")
         if not 0 <= self.dropout < 1:
             raise config_error(self.__class__, f"dropout must be in [0, 1), got {self.dropout}")
         if self.patience is not None and self.patience < 1:
             raise config_error(self.__class__, f"patience must be >= 1 or null, got {self.patience}")
 
 
+_FORWARDGNN_BP = Preset(
+    source="ForwardGNN's back-propagation baseline (facebookresearch/forwardgnn, exp/nodeclass/nodeclass-bp.sh, "
+           "train_backprop.py): PyG model, hidden 128, dropout 0, Adam lr 1e-3 and weight decay 5e-4, 1000 epochs, "
+           "validation every 2 epochs, patience 100 validations, NormalizeFeatures, the 5-fold 64/16/20 split "
+           "(KFold random_state=101), run i on split i, 5 runs; --set num_layers=1..4",
+    hidden_channels=128, dropout=0.0, lr=1e-3, weight_decay=5e-4, epochs=1000, patience=100, eval_every=2,
+    normalize_features=True, folds=5, runs=5)
 _HYPER_MLP = Preset(source="LightHGNN's MLP row (iMoonLab/LightHGNN MyMLPs, the student's architecture): hidden 128, "
                            "200 epochs, best-validation checkpoint, 20 train / 100 val per class, 5 seeds",
                     hidden_channels=128, patience=None, train_per_class=20, val_per_class=100, runs=5)
@@ -250,6 +321,8 @@ class GCNConfig(NodeClassifierConfig):
     presets: ClassVar[dict[str, Preset]] = {
         "csbm": Preset(source="a small synthetic default, not from the paper", epochs=100, patience=30),
         "cora": Preset(hidden_channels=16, runs=10),
+        "cora-ml": _FORWARDGNN_BP,
+        "amazon-photo": _FORWARDGNN_BP,
     }
 
 
@@ -264,32 +337,65 @@ class SAGEConfig(NodeClassifierConfig):
 
     source: ClassVar[str] = ("Hamilton et al. 2017 (arXiv 1706.02216) mean aggregator, full batch; PyG examples' "
                              "settings: 2 layers, dropout 0.5, lr 0.01, weight decay 5e-4")
+    presets: ClassVar[dict[str, Preset]] = {"cora-ml": _FORWARDGNN_BP, "amazon-photo": _FORWARDGNN_BP}
 
 
-@procedure((MLP, GCN, SAGE), NodeClassifierConfig)
+@dataclass(frozen=True)
+class GATConfig(NodeClassifierConfig):
+    """:class:`NodeClassifierConfig` for GAT, plus ``heads`` (ForwardGNN's baseline presets).
+
+    Args:
+        heads: attention heads per layer, concatenated in the hidden layers. (default: ``4``)
+
+    Example:
+        >>> GATConfig.paper("cora-ml").heads, GATConfig.paper("cora-ml").folds
+        (4, 5)
+    """
+
+    heads: int = 4
+
+    source: ClassVar[str] = ("Veličković et al. 2018 (arXiv 1710.10903) via PyG's GAT model, full batch; defaults "
+                             "as the other baselines (2 layers, dropout 0.5, lr 0.01, weight decay 5e-4), 4 heads "
+                             "as ForwardGNN")
+    presets: ClassVar[dict[str, Preset]] = {"cora-ml": _FORWARDGNN_BP, "amazon-photo": _FORWARDGNN_BP}
+
+    def check(self) -> None:
+        super().check()
+        if self.heads < 1:
+            raise config_error(self.__class__, f"heads must be >= 1, got {self.heads}")
+        if self.num_layers > 1 and self.hidden_channels % self.heads:
+            raise config_error(self.__class__, f"hidden_channels={self.hidden_channels} must be divisible by "
+                                               f"heads={self.heads}")
+
+
+@procedure((MLP, GCN, SAGE, GAT), {GAT: GATConfig, _Baseline: NodeClassifierConfig})
 def fit_node_classifier(model: _Baseline, data, config: NodeClassifierConfig, *, seed: int, device: torch.device,
                         progress: bool | None, warm_start: bool) -> FitResult:
-    """Train an :class:`MLP`, :class:`GCN` or :class:`SAGE` full batch; select on validation.
+    """Train an :class:`MLP`, :class:`GCN`, :class:`SAGE` or :class:`GAT` full batch; select on validation.
 
     Adam on cross-entropy (binary cross-entropy for multi-label ``y [N, L]``) over
     the training nodes; the state with the best validation accuracy (micro-F1 for
     multi-label) is kept, and its validation and test scores are reported. The
     MLP needs no graph, so it also runs on hypergraph data sets (LightHGNN's MLP row).
+    With ``folds`` (the ``cora-ml`` / ``amazon-photo`` presets, ForwardGNN's back-propagation
+    baseline) the split is fold ``seed mod folds`` of the official k-fold protocol and the
+    features are row-normalised (``normalize_features``); validation every ``eval_every`` epochs.
 
     Args:
-        model: an :class:`MLP`, :class:`GCN` or :class:`SAGE`, trained in place.
+        model: an :class:`MLP`, :class:`GCN`, :class:`SAGE` or :class:`GAT`, trained in place.
         data: a PyG ``Data`` with ``x``, ``y`` (class ids ``[N]`` or 0/1 ``[N, L]``),
             ``train_mask``, ``val_mask``, ``test_mask`` and (GCN/SAGE) ``edge_index``;
             or a networkx graph with those node attributes. The data's own masks are
             used unless the config sets ``train_per_class`` / ``val_per_class`` (then a
             seeded per-class split is drawn among the labelled nodes: a negative label
             means *unlabelled* there). Every node in a mask must be labelled.
-        config: a :class:`NodeClassifierConfig` (or a dict of its keys).
+        config: a :class:`NodeClassifierConfig` (:class:`GATConfig` for a GAT; or a dict of its keys).
         seed, device, progress, warm_start: see :mod:`graphkit.models.procedure`.
 
     Returns:
         :class:`~graphkit.train.result.FitResult` with ``valid_accuracy`` /
-        ``test_accuracy`` (``_micro_f1`` / ``_macro_f1`` for multi-label).
+        ``test_accuracy`` (``_micro_f1`` / ``_macro_f1`` for multi-label); with ``folds``,
+        ``outputs`` holds the split used (``train_mask`` / ``val_mask`` / ``test_mask``).
 
     Example:
         >>> from graphkit import MLP, datasets
@@ -298,15 +404,19 @@ def fit_node_classifier(model: _Baseline, data, config: NodeClassifierConfig, *,
         >>> result.epochs_run, sorted(result.metrics)
         (3, ['test_accuracy', 'valid_accuracy'])
     """
-    drawn = config.train_per_class is not None
+    drawn = config.train_per_class is not None or config.folds is not None
     check_node_inputs(data, num_features=model.in_channels, num_classes=model.out_channels, owner=type(model).__name__,
                       needs_graph=not isinstance(model, MLP), needs_masks=not drawn,
                       split_hint="set train_per_class and val_per_class in the config")
     data = with_per_class_split(data, config.train_per_class, config.val_per_class, seed=seed)
+    if config.folds is not None:
+        data = with_kfold_split(data, seed % config.folds, num_folds=config.folds, val_fraction=config.val_fraction,
+                                seed=config.split_seed)
     if not warm_start:
         reinitialize(model)
     model.to(device)
-    x, y = data.x.to(device), data.y.to(device)
+    x = normalize_features(data.x) if config.normalize_features else data.x
+    x, y = x.to(device), data.y.to(device)
     edge_index = None if isinstance(model, MLP) else data.edge_index.to(device)
     train, val, test = (getattr(data, f"{s}_mask").to(device) for s in ("train", "val", "test"))
     select = "micro_f1" if y.dim() == 2 else "accuracy"
@@ -316,10 +426,12 @@ def fit_node_classifier(model: _Baseline, data, config: NodeClassifierConfig, *,
         model, optimizer, epochs=config.epochs, timer=timer, progress=progress, desc=type(model).__name__,
         loss=lambda batch, epoch: node_loss(model(x, edge_index)[train], y[train]),
         validate=lambda: node_scores(model(x, edge_index)[val], y[val])[select],
-        selection=Selection("max", patience=config.patience), value_name=f"valid_{select}")
+        selection=Selection("max", patience=config.patience), eval_every=config.eval_every,
+        value_name=f"valid_{select}")
     with torch.no_grad(), timer.inference():
         logits = model(x, edge_index)
     scores = {f"{key}_{name}": value for stage, key in ((val, "valid"), (test, "test"))
               for name, value in node_scores(logits[stage], y[stage]).items()}
+    outputs = {f"{s}_mask": getattr(data, f"{s}_mask") for s in ("train", "val", "test")} if config.folds else {}
     return FitResult(scores, timer.summary(), trajectory.best_epoch, trajectory.epochs_run,
-                     history=trajectory.history)
+                     history=trajectory.history, outputs=outputs)

@@ -55,6 +55,8 @@ _ROWS = [
      "GCN, Kipf & Welling 2017 (PyG GCNConv)"),
     ("sage",       "baselines",  "SAGE",          "SAGEConfig",          "fit_node_classifier", NODE,
      "GraphSAGE-mean, Hamilton et al. 2017 (PyG SAGEConv)"),
+    ("gat",        "baselines",  "GAT",           "GATConfig",           "fit_node_classifier", NODE,
+     "GAT, Velickovic et al. 2018 (PyG GATConv, 4 heads)"),
     ("gae",        "gae",        "GAE",           "GAEConfig",           "fit_link_predictor",  LINK,
      "GAE: GNN encoder + dot-product decoder"),
     ("ncn",        "ncn",        "NCN",           "NCNConfig",           "fit_ncn",             LINK,

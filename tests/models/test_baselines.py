@@ -135,3 +135,46 @@ def test_from_config_and_presets():
         GCN.from_config(GCNConfig(), GraphInfo(10, 0, 3))
     with pytest.raises(ValueError, match="dropout must be in"):
         GCNConfig(dropout=1.0)
+
+
+# --------------------------------------------------------------------------- GAT and ForwardGNN's protocol
+
+
+def test_gat_heads_repr_and_config():
+    from graphkit.models.baselines import GAT, GATConfig
+
+    x, ei = torch.randn(30, 5), random_graph(30, 60, seed=0)
+    model = GAT(5, 16, 3, num_layers=3, dropout=0.0, heads=4)
+    assert model(x, ei).shape == (30, 3)
+    assert repr(model) == "GAT(5, 16, 3, num_layers=3, dropout=0.0, heads=4)"
+    hidden = model.net.convs[0]
+    assert (hidden.heads, hidden.out_channels, hidden.concat) == (4, 4, True), "4 heads of 16 / 4, concatenated"
+    assert model.net.convs[-1].concat is False
+    with pytest.raises(ValueError, match="hidden_channels=10 must be divisible by heads=4"):
+        GAT(5, 10, 3)
+    with pytest.raises(ValueError, match="hidden_channels=10 must be divisible by heads=4"):
+        GATConfig(hidden_channels=10)
+    data = datasets.load("csbm", num_nodes=120, seed=0)
+    assert GAT.from_config(GATConfig(heads=2, hidden_channels=8), data).heads == 2
+    assert GAT.from_config(GCNConfig(hidden_channels=8), data).heads == 4
+
+
+@pytest.mark.parametrize("name", ["gcn", "sage", "gat"])
+def test_forwardgnn_bp_presets_use_the_official_protocol(name):
+    from graphkit.models.baselines import GAT, GATConfig
+
+    cls, cfg_cls = {"gcn": (GCN, GCNConfig), "sage": (SAGE, SAGEConfig), "gat": (GAT, GATConfig)}[name]
+    cfg = cfg_cls.paper("cora-ml")
+    assert (cfg.hidden_channels, cfg.dropout, cfg.lr, cfg.epochs, cfg.eval_every, cfg.patience, cfg.folds,
+            cfg.normalize_features, cfg.runs) == (128, 0.0, 1e-3, 1000, 2, 100, 5, True, 5)
+    assert cfg_cls.paper("amazon-photo") == cfg
+    data = datasets.load("csbm", num_nodes=150, seed=0)
+    cfg = cfg.replace(num_layers=2, epochs=4)
+    results = [fit_node_classifier(cls.from_config(cfg, data), data, cfg, seed=seed, progress=False)
+               for seed in (1, 1, 6)]
+    assert results[0].metrics == results[1].metrics, "seeded runs repeat"
+    assert torch.equal(results[0].test_mask, results[2].test_mask), "seed 6 is fold 6 mod 5 = 1, as seed 1"
+    assert [int(getattr(results[0], m).sum()) for m in ("train_mask", "val_mask", "test_mask")] == [96, 24, 30]
+    assert [h["epoch"] for h in results[0].history] == [1, 3], "validation every 2 epochs"
+    with pytest.raises(ValueError, match="choose one split"):
+        cfg.replace(train_per_class=5, val_per_class=5)
