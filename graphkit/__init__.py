@@ -20,6 +20,8 @@ _EXPORTS = {
     "GCNConfig": "graphkit.models.baselines", "SAGEConfig": "graphkit.models.baselines",
     "fit_node_classifier": "graphkit.models.baselines",
     "GAT": "graphkit.models.baselines", "GATConfig": "graphkit.models.baselines",
+    "ForwardGNN": "graphkit.models.forwardgnn", "ForwardGNNConfig": "graphkit.models.forwardgnn",
+    "fit_forwardgnn": "graphkit.models.forwardgnn",
     "GAE": "graphkit.models.gae", "GAEConfig": "graphkit.models.gae", "fit_link_predictor": "graphkit.models.gae",
     "NCN": "graphkit.models.ncn", "NCNC": "graphkit.models.ncn", "NCNConfig": "graphkit.models.ncn",
     "NCNCConfig": "graphkit.models.ncn", "fit_ncn": "graphkit.models.ncn",

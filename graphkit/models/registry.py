@@ -57,6 +57,8 @@ _ROWS = [
      "GraphSAGE-mean, Hamilton et al. 2017 (PyG SAGEConv)"),
     ("gat",        "baselines",  "GAT",           "GATConfig",           "fit_node_classifier", NODE,
      "GAT, Velickovic et al. 2018 (PyG GATConv, 4 heads)"),
+    ("forwardgnn", "forwardgnn", "ForwardGNN",    "ForwardGNNConfig",    "fit_forwardgnn",      ("node",),
+     "ForwardGNN, Park et al. ICLR'24: layer-local training without backpropagation (SF / FF / top-down)"),
     ("gae",        "gae",        "GAE",           "GAEConfig",           "fit_link_predictor",  LINK,
      "GAE: GNN encoder + dot-product decoder"),
     ("ncn",        "ncn",        "NCN",           "NCNConfig",           "fit_ncn",             LINK,
