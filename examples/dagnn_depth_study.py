@@ -23,7 +23,7 @@ at K = 16 falls to 19.5 %, DAGNN and DGMLP stay at 83-84 %). ``--full`` runs
 K = 1..256 with GCN for 200 epochs and DAGNN for its preset's 1000 (GCN at
 K = 128 alone takes about three minutes on one thread). Explicit flags override
 either budget. Results go to a JSON file and, with matplotlib installed
-(``pip install graphkit[plot]``), a PNG plot: ``benchmarks/results/dagnn_dgmlp_depth_quick.*``
+(``pip install matplotlib``), a PNG plot: ``benchmarks/results/dagnn_dgmlp_depth_quick.*``
 by default, ``benchmarks/results/dagnn_dgmlp_depth.*`` (the committed study) with ``--full``.
 """
 
@@ -73,7 +73,7 @@ def plot(results: dict, path: Path, dataset: str) -> bool:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        print("matplotlib is not installed (pip install graphkit[plot]); skipping the plot")
+        print("matplotlib is not installed (pip install matplotlib); skipping the plot")
         return False
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, rows in results["curves"].items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ def extensions(request, monkeypatch):
         monkeypatch.setattr(_compat, "WITH_TORCH_SCATTER", False)
         monkeypatch.setattr(_compat, "WITH_TORCH_SPARSE", False)
     elif not (_compat.torch_scatter is not None or _compat.torch_sparse is not None):
-        pytest.skip("torch-scatter / torch-sparse not installed (pip install graphkit[ext])")
+        pytest.skip("torch-scatter / torch-sparse not installed (pip install --no-build-isolation torch-scatter "
+                    "torch-sparse, the graphkit-pyg[ext] extra)")
     return request.param
 
 
@@ -44,3 +46,18 @@ def real_data_root() -> Path:
     if not root or not Path(root).is_dir():
         pytest.skip("real data sets not available: set GRAPHKIT_DATA to the shared datasets folder")
     return Path(root)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Skips counted by reason in a few lines (the default tier skips dozens of real-data and CUDA tests);
+    ``-rs`` / ``-ra`` still list every one."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped or any(c in (config.option.reportchars or "") for c in "sSaA"):
+        return
+    reasons: Counter[str] = Counter()
+    for report in skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    terminalreporter.write_sep("-", f"{len(skipped)} skipped (-rs lists them)")
+    for reason, count in reasons.most_common():
+        terminalreporter.write_line(f"{count:5d}  {reason}")

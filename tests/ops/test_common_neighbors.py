@@ -231,7 +231,8 @@ def test_property_matches_dense(extensions, num_nodes, data, weighted):
 
 def test_pure_and_torch_sparse_paths_identical(monkeypatch):
     if _compat.torch_sparse is None:
-        pytest.skip("torch-sparse not installed (pip install graphkit[ext])")
+        pytest.skip("torch-sparse not installed (pip install --no-build-isolation torch-sparse, the graphkit-pyg[ext] "
+                    "extra)")
     num_nodes = 200
     edge_index = random_graph(num_nodes, 1500, 7)
     edge_weight = torch.rand(edge_index.size(1), generator=torch.Generator().manual_seed(7))
