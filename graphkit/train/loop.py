@@ -29,6 +29,7 @@ The kept state is restored at the end and the model left in eval mode.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,7 +41,7 @@ from tqdm.auto import tqdm
 from graphkit.train.early_stopping import EarlyStopping
 from graphkit.train.timing import Timer
 
-__all__ = ["Selection", "Trajectory", "progress_bar", "run_epochs"]
+__all__ = ["Selection", "Trajectory", "interactive", "progress_bar", "run_epochs"]
 
 
 @dataclass
@@ -71,9 +72,21 @@ class Trajectory:
     history: list[dict] = field(default_factory=list)
 
 
+def interactive() -> bool:
+    """Whether a person is watching: stderr is a terminal, or the code runs in a Jupyter / IPython kernel
+    (whose stderr is not a terminal, so tqdm's own ``disable=None`` would hide the bar there)."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    if isatty is not None and isatty():
+        return True
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return shell is not None and type(shell).__name__ in ("ZMQInteractiveShell", "TerminalInteractiveShell")
+
+
 def progress_bar(iterable, *, desc: str, progress: bool | None, total: int | None = None):
-    """tqdm over ``iterable``; ``progress=None`` shows it on a terminal only (tqdm's auto-detection)."""
-    disable = None if progress is None else not progress
+    """tqdm over ``iterable``; ``progress=None`` shows it when a person is watching (:func:`interactive`:
+    a terminal or a notebook), not in logs, CI or pipes."""
+    disable = not interactive() if progress is None else not progress
     return tqdm(iterable, desc=desc, total=total, disable=disable, leave=False, mininterval=0.5)
 
 

@@ -74,3 +74,31 @@ def test_gradient_clipping_and_bad_arguments():
     for kwargs, match in [({"epochs": 0}, "epochs must be an int >= 1"), ({"epochs": 2, "eval_every": 0}, "eval_every")]:
         with pytest.raises(ValueError, match=match):
             run_epochs(model, opt, loss=lambda b, e: model.weight.sum(), validate=lambda: 0.0, **kwargs)
+
+
+def test_progress_is_on_for_a_person_and_off_otherwise(monkeypatch):
+    """progress=None (every procedure's default) shows the bar on a terminal and in a notebook, not in pipes;
+    the runner's --quiet passes progress=False."""
+    import io
+    import sys
+    import types
+
+    from graphkit.train import loop
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    assert loop.interactive() and not loop.progress_bar(range(3), desc="t", progress=None).disable
+    assert loop.progress_bar(range(3), desc="t", progress=False).disable
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # a pipe or a log file
+    monkeypatch.delitem(sys.modules, "IPython", raising=False)
+    assert not loop.interactive() and loop.progress_bar(range(3), desc="t", progress=None).disable
+    assert not loop.progress_bar(range(3), desc="t", progress=True).disable
+
+    class ZMQInteractiveShell:  # what a Jupyter kernel runs
+        pass
+
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=ZMQInteractiveShell))
+    assert loop.interactive()
