@@ -201,8 +201,9 @@ def check_labels(
         num_classes: the classes the model predicts: every checked label must be
             ``< num_classes`` (``owner`` names the model).
         mask: check only these nodes (e.g. the training mask ``mask_name``).
-        unlabelled: negative labels mark unlabelled nodes (where the public function
-            documents it); they are skipped. Otherwise a negative label is an error.
+        unlabelled: ``-1`` marks an unlabelled node (where the public function documents
+            it); such nodes are skipped. A label below ``-1`` is always an error, and so is
+            ``-1`` without ``unlabelled``.
 
     Raises ``ValueError`` when no checked node carries a label.
     """
@@ -221,12 +222,16 @@ def check_labels(
     if values.numel() == 0:
         return y
     lo, hi = (int(v) for v in torch.aminmax(values))
+    if lo < -1 and unlabelled:
+        count = int((values < -1).sum())
+        raise ValueError(f"{name} has {count} label(s) below -1{where} (min {lo}); class ids are 0..C-1 and -1 marks "
+                         f"an unlabelled node")
     if lo < 0 and not unlabelled:
         count = int((values < 0).sum())
         raise ValueError(f"{name} has {count} negative label(s){where} (min {lo}); class ids must be in "
                          f"[0, num_classes) — take unlabelled nodes out of the masks")
     if lo < 0 and hi < 0:
-        raise ValueError(f"{name} has no labelled node{where}: every label is negative (unlabelled)")
+        raise ValueError(f"{name} has no labelled node{where}: every label is -1 (unlabelled)")
     if num_classes is not None and hi >= num_classes:
         raise ValueError(f"{name} contains class {hi}{where} but {who} predicts {num_classes} classes "
                          f"(ids 0..{num_classes - 1}); build the model for these labels "

@@ -126,7 +126,9 @@ def test_labels():
     with pytest.raises(ValueError, match=r"y contains class 2 among the nodes of data.train_mask but GCN predicts 2"):
         check_labels(y, num_classes=2, owner="GCN", mask=mask, mask_name="data.train_mask")
     with pytest.raises(ValueError, match="y has no labelled node"):
-        check_labels(torch.tensor([-1, -5]), unlabelled=True)
+        check_labels(torch.tensor([-1, -1]), unlabelled=True)
+    with pytest.raises(ValueError, match=r"y has 1 label\(s\) below -1 \(min -5\); .* -1 marks an unlabelled node"):
+        check_labels(torch.tensor([0, -1, -5]), unlabelled=True)
     with pytest.raises(ValueError, match="y has 4 entries but the graph has 5 nodes"):
         check_labels(y, 5)
     with pytest.raises(TypeError, match=r"integer class ids, got torch.float32; convert it with y.long\(\)"):

@@ -387,8 +387,8 @@ def fit_node_classifier(model: _Baseline, data, config: NodeClassifierConfig, *,
             ``train_mask``, ``val_mask``, ``test_mask`` and (GCN/SAGE) ``edge_index``;
             or a networkx graph with those node attributes. The data's own masks are
             used unless the config sets ``train_per_class`` / ``val_per_class`` (then a
-            seeded per-class split is drawn among the labelled nodes: a negative label
-            means *unlabelled* there). Every node in a mask must be labelled.
+            seeded per-class split is drawn among the labelled nodes: ``-1`` means
+            *unlabelled* there). Every node in a mask must be labelled.
         config: a :class:`NodeClassifierConfig` (:class:`GATConfig` for a GAT; or a dict of its keys).
         seed, device, progress, warm_start: see :mod:`graphkit.models.procedure`.
 

@@ -411,7 +411,9 @@ def fit_dagnn(model: DAGNN, data: Data, config: DAGNNConfig, *, seed: int, devic
     Args:
         model: a :class:`DAGNN` sized for ``data``, trained in place.
         data: a PyG ``Data`` with ``x``, ``y [N]``, ``edge_index`` and (unless
-            ``random_splits``) ``train_mask`` / ``val_mask`` / ``test_mask``.
+            ``random_splits``) ``train_mask`` / ``val_mask`` / ``test_mask``, every node of
+            which is labelled; with ``random_splits`` the split is drawn among the labelled
+            nodes (``-1`` means *unlabelled*).
         config: a :class:`DAGNNConfig` (or a dict of its keys).
         seed, device, progress, warm_start: see :mod:`graphkit.models.procedure`.
 

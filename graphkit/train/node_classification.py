@@ -39,10 +39,11 @@ def check_node_inputs(data, *, num_features: int | None = None, num_classes: int
     - with ``needs_masks`` (``True`` or the names of the masks needed) each mask is
       present and selects at least one node, and every node it selects is labelled
       (``y >= 0``): a negative label inside a mask is an error. Nodes outside the
-      masks may carry a negative label (unlabelled).
+      masks may carry ``-1`` (unlabelled).
     - without masks (the procedure draws its own split) the split is drawn among
-      labelled nodes, so negative labels mean *unlabelled*; at least one node must
-      be labelled.
+      labelled nodes, so ``-1`` means *unlabelled* (a procedure that draws says so in
+      its docstring); a label below ``-1`` is an error, and at least one node must be
+      labelled.
 
     Args:
         num_features, num_classes, owner: the model's input width, its number of
@@ -111,7 +112,7 @@ def with_per_class_split(data: Data, train_per_class: int | None, val_per_class:
                          keys: tuple[str, str] = ("train_per_class", "val_per_class")) -> Data:
     """``data`` with a seeded ``train_per_class`` / ``val_per_class`` / rest split (a shallow copy), or as is.
 
-    Nodes with a negative label are unlabelled and never drawn. A class with too
+    Nodes labelled ``-1`` are unlabelled and never drawn. A class with too
     few labelled nodes raises a ``ValueError`` that names the config ``keys`` to change.
     """
     if train_per_class is None:
