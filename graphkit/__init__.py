@@ -38,6 +38,11 @@ _EXPORTS = {
     "GLNNConfig": "graphkit.models.vqgraph", "fit_glnn": "graphkit.models.vqgraph",
     "MEOW": "graphkit.models.meow", "AdaMEOW": "graphkit.models.meow", "MEOWConfig": "graphkit.models.meow",
     "AdaMEOWConfig": "graphkit.models.meow", "fit_meow": "graphkit.models.meow", "fit_adameow": "graphkit.models.meow",
+    "STABLE": "graphkit.models.stable", "STABLEConfig": "graphkit.models.stable",
+    "fit_stable": "graphkit.models.stable", "GCNJaccard": "graphkit.models.defenses",
+    "GCNJaccardConfig": "graphkit.models.defenses", "fit_gcn_jaccard": "graphkit.models.defenses",
+    "GCNSVD": "graphkit.models.defenses", "GCNSVDConfig": "graphkit.models.defenses",
+    "fit_gcn_svd": "graphkit.models.defenses",
     "FitResult": "graphkit.train.result", "Config": "graphkit.train.config",
     "save": "graphkit.checkpoint", "load": "graphkit.checkpoint", "Checkpoint": "graphkit.checkpoint",
 }

@@ -321,6 +321,10 @@ class GCNConfig(NodeClassifierConfig):
     presets: ClassVar[dict[str, Preset]] = {
         "csbm": Preset(source="a small synthetic default, not from the paper", epochs=100, patience=30),
         "cora": Preset(hidden_channels=16, runs=10),
+        **{name: Preset(source="DeepRobust's GCN on the Pro-GNN graphs (deeprobust.graph.defense.GCN defaults: "
+                               "16 hidden, dropout 0.5, lr 0.01, weight decay 5e-4, 200 epochs, no early stopping; "
+                               "10 seeds)", hidden_channels=16, patience=None, runs=10)
+           for name in ("prognn-cora", "prognn-citeseer", "prognn-cora-ml", "prognn-polblogs", "prognn-pubmed")},
         "cora-ml": _FORWARDGNN_BP,
         "amazon-photo": _FORWARDGNN_BP,
     }

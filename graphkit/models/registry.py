@@ -85,6 +85,12 @@ _ROWS = [
      "MEOW, Yu et al. SDM'23: meta-path contexts, clustering-weighted negatives, ProtoNCE"),
     ("adameow",    "meow",       "AdaMEOW",       "AdaMEOWConfig",       "fit_adameow",         ("hetero",),
      "AdaMEOW, Yu et al. TKDE'24: MEOW's views with learned negative weights"),
+    ("stable",     "stable",     "STABLE",        "STABLEConfig",        "fit_stable",          ("node",),
+     "STABLE, Li et al. KDD'22: contrastive embedding, cosine pruning + top-k refinement, advanced GCN"),
+    ("gcn-jaccard", "defenses",  "GCNJaccard",    "GCNJaccardConfig",    "fit_gcn_jaccard",     ("node",),
+     "GCN-Jaccard, Wu et al. IJCAI'19: GCN on the graph without Jaccard-dissimilar edges"),
+    ("gcn-svd",    "defenses",   "GCNSVD",        "GCNSVDConfig",        "fit_gcn_svd",         ("node",),
+     "GCN-SVD, Entezari et al. WSDM'20: GCN on the rank-k truncated SVD of the adjacency"),
 ]
 METHODS: dict[str, MethodSpec] = {row[0]: MethodSpec(*row) for row in _ROWS}
 
