@@ -101,6 +101,7 @@ from graphkit.nn.model import Model, reinitialize
 from graphkit.ops.contrastive import (
     cluster_concentration,
     co_cluster_weights,
+    pair_mlp_weights,
     proto_nce,
     weighted_info_nce,
 )
@@ -578,9 +579,10 @@ class AdaMEOW(_MetaPathContrast):
         a = self.weight_in(z_anchor)  # W1 z_i + b1
         b = F.linear(z_other, self.weight_in.weight)  # W1 z_j
 
-        def weight(rows: Tensor) -> Tensor:
-            hidden = torch.tanh(a.index_select(0, rows).unsqueeze(1) + b.unsqueeze(0))  # [c, N, h]
-            return torch.sigmoid(self.weight_out(hidden).squeeze(-1))
+        v, c = self.weight_out.weight.view(-1), self.weight_out.bias
+
+        def weight(rows: Tensor) -> Tensor:  # [c, N]; the [c, N, h] hidden layer is never kept
+            return pair_mlp_weights(a.index_select(0, rows), b, v, c)
 
         return weight
 

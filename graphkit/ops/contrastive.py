@@ -48,7 +48,7 @@ from torch.utils.checkpoint import checkpoint
 
 from graphkit._validation import check_int, check_real
 
-__all__ = ["weighted_info_nce", "co_cluster_weights", "proto_nce", "cluster_concentration"]
+__all__ = ["weighted_info_nce", "co_cluster_weights", "pair_mlp_weights", "proto_nce", "cluster_concentration"]
 
 Weight = Tensor | Callable[[Tensor], Tensor] | None
 
@@ -143,6 +143,49 @@ def co_cluster_weights(assignments: Tensor) -> Callable[[Tensor], Tensor]:
         return (k - same).to(torch.get_default_dtype())
 
     return weight
+
+
+class _PairMLPWeights(torch.autograd.Function):
+    """``sigmoid(tanh(a_i + b_j) @ v + c)`` ``[c, N]`` whose ``[c, N, h]`` hidden layer is never saved."""
+
+    @staticmethod
+    def forward(ctx, a: Tensor, b: Tensor, v: Tensor, c: Tensor) -> Tensor:
+        hidden = torch.tanh(a.unsqueeze(1) + b.unsqueeze(0))
+        w = torch.sigmoid(torch.matmul(hidden, v) + c)
+        ctx.save_for_backward(a, b, v, w)
+        return w
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        a, b, v, w = ctx.saved_tensors
+        hidden = torch.tanh(a.unsqueeze(1) + b.unsqueeze(0))  # recomputed: one [c, N, h] block
+        gs = grad * w * (1 - w)  # [c, N]
+        gv = torch.einsum("cn,cnh->h", gs, hidden)
+        gc = gs.sum().reshape(1)
+        hidden.mul_(hidden).neg_().add_(1).mul_(gs.unsqueeze(-1)).mul_(v)  # d/d(pre-activation), in place
+        return hidden.sum(1), hidden.sum(0), gv, gc
+
+
+def pair_mlp_weights(a: Tensor, b: Tensor, v: Tensor, c: Tensor) -> Tensor:
+    r""":math:`w_{ij} = \sigma(v^\top \tanh(a_i + b_j) + c)` for a block of rows ``a [r, h]`` and all ``b [N, h]``.
+
+    AdaMEOW's negative weights :math:`\sigma(\mathrm{MLP}(z^f_i + z^c_j))` with the first layer split,
+    :math:`a_i = W_1 z^f_i + b_1`, :math:`b_j = W_1 z^c_j` (``Linear(p, h)`` → ``tanh`` →
+    ``Linear(h, 1)`` → ``sigmoid``). The ``[r, N, h]`` hidden layer is recomputed in the backward
+    instead of being saved: memory :math:`O(r N h)` transient, :math:`O(r N)` kept.
+
+    Args:
+        a: ``[r, h]``; b: ``[N, h]``; v: ``[h]`` (the second layer's weight); c: ``[1]`` (its bias).
+
+    Example:
+        >>> a, b = torch.zeros(2, 3), torch.zeros(4, 3)
+        >>> pair_mlp_weights(a, b, torch.ones(3), torch.zeros(1)).tolist()
+        [[0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.5, 0.5]]
+    """
+    if a.dim() != 2 or b.dim() != 2 or a.size(1) != b.size(1) or v.shape != (a.size(1),) or c.numel() != 1:
+        raise ValueError(f"pair_mlp_weights needs a [r, h], b [N, h], v [h], c [1]; got {list(a.shape)}, "
+                         f"{list(b.shape)}, {list(v.shape)}, {list(c.shape)}")
+    return _PairMLPWeights.apply(a, b, v, c.reshape(1))
 
 
 def proto_nce(z: Tensor, prototypes: Sequence[Tensor], assignments: Sequence[Tensor],

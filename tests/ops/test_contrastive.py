@@ -105,3 +105,22 @@ def test_concentration_matches_pcl_formula():
     ref = ref.clip(np.percentile(ref, 10), np.percentile(ref, 90))
     ref = 0.4 * ref / ref.mean()
     assert np.allclose(got.numpy(), ref) and abs(float(got.mean()) - 0.4) < 1e-12
+
+
+def test_pair_mlp_weights_match_autograd_reference():
+    from graphkit.ops.contrastive import pair_mlp_weights
+
+    gen = torch.Generator().manual_seed(4)
+    a = torch.randn(5, 3, generator=gen, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(7, 3, generator=gen, dtype=torch.float64, requires_grad=True)
+    v = torch.randn(3, generator=gen, dtype=torch.float64, requires_grad=True)
+    c = torch.randn(1, generator=gen, dtype=torch.float64, requires_grad=True)
+    g = torch.randn(5, 7, generator=gen, dtype=torch.float64)
+    got = pair_mlp_weights(a, b, v, c)
+    grads = torch.autograd.grad((got * g).sum(), (a, b, v, c))
+    ref = torch.sigmoid(torch.tanh(a.unsqueeze(1) + b.unsqueeze(0)) @ v + c)
+    ref_grads = torch.autograd.grad((ref * g).sum(), (a, b, v, c))
+    assert torch.allclose(got, ref) and all(torch.allclose(x, y) for x, y in zip(grads, ref_grads, strict=True))
+    assert torch.autograd.gradcheck(pair_mlp_weights, (a, b, v, c))
+    with pytest.raises(ValueError, match="pair_mlp_weights needs"):
+        pair_mlp_weights(a, b[:, :2], v, c)
