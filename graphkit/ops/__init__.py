@@ -1,6 +1,6 @@
 """Pure tensor functions: CSR, scatter/segment reductions, sparse products, adjacency normalisation,
 K-hop propagation, common-neighbour sets, CSR sampling, target-link removal, connected components,
-random projection and FastRP's power sum.
+random projection, FastRP's power sum and k-nearest neighbours of feature vectors (kNN graph / hypergraph).
 
 Every op documents its math and complexity and is tested against a dense
 reference, with and without the optional accelerators.
@@ -11,6 +11,7 @@ from graphkit.ops.components import connected_components, largest_component
 from graphkit.ops.csr import CSR, as_csr, from_coo, select_entries, symmetric_csr
 from graphkit.ops.csr_sampling import drop_entries, subsample_rows
 from graphkit.ops.fastrp import fastrp_embedding
+from graphkit.ops.nearest_neighbors import knn, knn_graph, knn_hypergraph
 from graphkit.ops.normalize import (
     add_remaining_self_loops,
     degree_power_norm,
@@ -31,5 +32,5 @@ __all__ = [
     "connected_components", "largest_component", "REDUCTIONS", "scatter", "scatter_softmax", "segment", "spmm",
     "sym_norm", "row_norm", "degree_power_norm", "add_remaining_self_loops", "normalize_features",
     "propagate_hops", "iter_hops", "HopPropagator", "sparse_random_projection", "normalized_power_sum",
-    "fastrp_embedding",
+    "fastrp_embedding", "knn", "knn_graph", "knn_hypergraph",
 ]
