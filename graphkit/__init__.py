@@ -46,7 +46,7 @@ _EXPORTS = {
     "FitResult": "graphkit.train.result", "Config": "graphkit.train.config",
     "save": "graphkit.checkpoint", "load": "graphkit.checkpoint", "Checkpoint": "graphkit.checkpoint",
 }
-_SUBMODULES = ("datasets", "metrics")
+_SUBMODULES = ("datasets", "metrics", "vision")
 
 __all__ = ["__version__", "methods", *_SUBMODULES, *_EXPORTS]
 
