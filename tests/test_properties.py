@@ -40,7 +40,7 @@ from hypothesis import strategies as st
 from torch_geometric.data import Data
 
 import graphkit
-from graphkit import datasets, metrics, ops, runner
+from graphkit import datasets, metrics, ops, runner, vision
 from graphkit.checkpoint import from_state
 from graphkit.nn import HGNNConv
 
@@ -144,6 +144,11 @@ def vqgraph():
 
 def glnn():
     return graphkit.GLNN(F, C, hidden_channels=8, teacher_hidden=8)
+
+
+def tiny_backbone() -> torch.nn.Module:
+    """A one-conv torchvision-style backbone (FX-traceable; node ``'0'``) for the vision rows."""
+    return torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1))
 
 
 def fit(name: str, model, data, config=None, **kw):
@@ -518,6 +523,62 @@ BAD: list[Bad] = [
     Bad("ops.CSR", "a row pointer of the wrong length (as_csr checks a hand-built CSR)", lambda d: (
         lambda r=d(st.integers(1, 5)): ops.as_csr(ops.CSR(torch.tensor([0, 1]), torch.tensor([0]), None, r + 1, r + 1))),
         names=("rowptr",)),
+    # ---- nearest neighbours (#17) ----
+    Bad("ops.knn", "k >= the number of points", lambda d: (lambda n=d(st.integers(2, 9)): ops.knn(
+        features(d, n), n + d(st.integers(0, 3)))), names=("k=", "smaller than the number of points")),
+    Bad("ops.knn", "NaN in the points", lambda d: (lambda: ops.knn(with_nan(d, features(d, 5)), 2)),
+        names=("x", "NaN")),
+    Bad("ops.knn_graph", "an empty point set", lambda d: (lambda: ops.knn_graph(
+        torch.empty(0, d(st.integers(1, 8))), 1)), names=("x is empty",)),
+    Bad("ops.knn_graph", "images [B, C, H, W] instead of embeddings", lambda d: (lambda: ops.knn_graph(
+        torch.randn(4, 3, 2, 2), 1)), names=(r"x must have shape \[N, d\]", "pool each item")),
+    Bad("ops.knn_hypergraph", "an unknown metric", lambda d: (lambda: ops.knn_hypergraph(
+        features(d, 4), 1, metric=d(st.sampled_from(["l1", "dot", "cos"])))), names=("metric must be one of",)),
+    # ---- vision (#17) ----
+    Bad("vision.SpatialPyramidPooling", "a non-4-D image tensor", lambda d: (lambda: vision.SpatialPyramidPooling()(
+        torch.randn(*[3] * d(st.sampled_from([2, 3, 5]))))), names=(r"4-D tensor \[B, C, H, W\]",)),
+    Bad("vision.global_pool", "an empty image set", lambda d: (lambda: vision.global_pool(torch.randn(0, 3, 4, 4))),
+        names=("empty batch",)),
+    Bad("vision.mobilenet_v2_features", "weights of another architecture", lambda d: (
+        lambda: vision.mobilenet_v2_features({"conv.weight": torch.zeros(1)}, taps=("c2",))),
+        names=("missing keys: features", "another architecture")),
+    Bad("vision.feature_extractor", "a node the model does not have", lambda d: (lambda: vision.feature_extractor(
+        tiny_backbone(), {str(d(st.integers(3, 9))): "c"})), names=("has no node",)),
+    Bad("vision.load_state_dict_file", "a state dict of another module", lambda d: (
+        lambda: vision.load_state_dict_file(torch.nn.Linear(2, 2), {"conv.weight": torch.zeros(1)})),
+        names=("missing keys: bias, weight", "unexpected keys: conv.weight")),
+    Bad("vision.FeatureTaps", "a single image without the batch dimension", lambda d: (
+        lambda: vision.feature_extractor(tiny_backbone(), {"0": "c"})(torch.randn(3, 8, 8))),
+        names=("images", r"unsqueeze\(0\)")),
+    Bad("vision.ImageEmbedder", "an empty image set", lambda d: (lambda: vision.ImageEmbedder(
+        vision.feature_extractor(tiny_backbone(), {"0": "c"})).embed(torch.randn(0, 3, 8, 8))), names=("empty batch",)),
+    Bad("vision.preprocess_images", "images with 2 channels", lambda d: (lambda: vision.preprocess_images(
+        torch.rand(2, 2, 8, 8), 16)), names=("2 channels",)),
+    Bad("vision.fpn", "num_outs no extra block gives", lambda d: (lambda: vision.fpn(
+        (8, 16), 4, d(st.sampled_from([1, 3, 6])))), names=("num_outs must be",)),
+    Bad("vision.SEPC", "fewer levels than built for", lambda d: (lambda n=d(st.integers(1, 4)): vision.SEPC(4, 5)(
+        [torch.randn(1, 4, 8 >> i, 8 >> i) for i in range(n)])), names=("built for 5 pyramid levels",)),
+    Bad("vision.RCNet", "a level with other channels", lambda d: (lambda: vision.RCNet((4, 8), 4, 3)(
+        [torch.randn(2, 4, 8, 8), torch.randn(2, other_width(d, 8), 4, 4)])), names=("level 1 has",)),
+    Bad("vision.integrated_batch_norm", "levels with other channels than the BatchNorm", lambda d: (
+        lambda: vision.integrated_batch_norm([torch.randn(2, 3, 4, 4)], torch.nn.BatchNorm2d(4))),
+        names=("3 channels but 4",)),
+    Bad("vision.DeformConv2d", "a 3-D input", lambda d: (lambda: vision.DeformConv2d(3, 4)(torch.randn(3, 5, 5))),
+        names=("4-D tensor",)),
+    Bad("vision.ModulatedDeformConv2d", "input of other channels", lambda d: (lambda: vision.ModulatedDeformConv2d(
+        4, 4)(torch.randn(1, other_width(d, 4), 5, 5))), names=("channels but 4",)),
+    Bad("vision.knn", "a query of another width", lambda d: (lambda: vision.knn(
+        features(d, 5), 2, query=torch.randn(2, other_width(d, F)))), names=("query has",)),
+    Bad("vision.knn_graph", "k >= the number of images", lambda d: (lambda n=d(st.integers(2, 6)): vision.knn_graph(
+        features(d, n), n)), names=("k=", "smaller than the number of points")),
+    Bad("vision.knn_hypergraph", "a single image", lambda d: (lambda: vision.knn_hypergraph(features(d, 1), 1)),
+        names=("only 0 other points",)),
+    Bad("vision.image_graph", "labels of another length", lambda d: (lambda: vision.image_graph(
+        features(d, 6), 2, y=torch.zeros(d(st.integers(1, 5)), dtype=torch.long))), names=("one label per image",)),
+    Bad("vision.patch_graph", "k >= the cells of the map", lambda d: (lambda: vision.patch_graph(
+        torch.randn(1, 4, 3, 3), 9 + d(st.integers(0, 3)))), names=("cells",)),
+    Bad("vision.grid_edges", "a neighbourhood other than 4 or 8", lambda d: (lambda: vision.grid_edges(
+        3, 3, neighbourhood=d(st.sampled_from([2, 6, 9])))), names=("neighbourhood must be 4 or 8",)),
     # ---- nn ----
     Bad("nn.Model", "reinitialize a module that records nothing", lambda d: (lambda: graphkit.nn.reinitialize(
         torch.nn.Linear(2, 2))), TypeError, ("constructor arguments",)),
@@ -610,6 +671,19 @@ GOOD: list[Good] = [
     Good("ops.common_neighbors", "aggregated common neighbours", lambda d: (lambda n, ei: ops.aggregate(
         ops.common_neighbors(ops.symmetric_csr(ei, n), torch.randint(0, n, (2, 4))).common, features(d, n)))(
         *graph(d, directed=False))),
+    Good("ops.knn", "distances of random points", lambda d: (lambda n=d(st.integers(2, 20)): ops.knn(
+        features(d, n), d(st.integers(1, n - 1)), metric=d(st.sampled_from(["cosine", "euclidean"]))))()),
+    Good("ops.knn_graph", "random points, symmetric or not", lambda d: (lambda n=d(st.integers(2, 20)): ops.knn_graph(
+        features(d, n), d(st.integers(1, n - 1)), symmetric=d(st.booleans())))()),
+    Good("vision.SpatialPyramidPooling", "maps of any size", lambda d: vision.SpatialPyramidPooling(
+        mode=d(st.sampled_from(["max", "avg"])))(torch.randn(2, 3, d(st.integers(1, 20)), d(st.integers(1, 20))))),
+    Good("vision.image_graph", "random embeddings", lambda d: (lambda n=d(st.integers(2, 20)): (lambda g: [
+        g.x, g.edge_index, g.hyperedge_index])(vision.image_graph(features(d, n), d(st.integers(1, n - 1)))))()),
+    Good("vision.patch_graph", "random feature maps", lambda d: vision.patch_graph(torch.randn(
+        2, 4, d(st.integers(2, 6)), d(st.integers(2, 6))), k=d(st.integers(0, 3))).x),
+    Good("vision.SEPC", "random 3-level pyramids", lambda d: (lambda s=d(st.integers(2, 12)): list(vision.SEPC(
+        4, 3, d(st.sampled_from(["sepc", "lite", "pconv", "ibn_pconv"])))([torch.randn(2, 4, h, h) for h in (
+            s, (s + 1) // 2, ((s + 1) // 2 + 1) // 2)]).cls))()),
     Good("metrics", "accuracy, F1, hits and MRR of random scores", lambda d: [
         metrics.accuracy(torch.randn(5, 3), torch.randint(0, 3, (5,))),
         metrics.f1_score(torch.randint(0, 3, (5,)), torch.randint(0, 3, (5,)), average="macro"),
@@ -709,14 +783,15 @@ NOT_ENTRY_POINTS = {
     "datasets.register": "a decorator for loader authors", "datasets.LinkSplit": "a container (its checks: "
     "fit_ncn / fit_link_predictor rows)", "metrics.LINK_METRIC_NAMES": "a constant",
     "metrics.MeaninglessMetricWarning": "a warning class",
+    "vision": "a package (its functions: the vision.* rows)", "vision.MOBILENET_V2_TAPS": "a constant",
+    "vision.SEPCOutput": "a result container of vision.SEPC",
 }
 #: Entry points of methods whose workers are still building them (issues #14-#17): each worker adds its rows
 #: (BAD and GOOD) and deletes its names here. Names that do not exist in this tree are ignored.
 PENDING_ENTRY_POINTS = {
     "GAT": "#16", "ForwardGNN": "#16", "fit_forwardgnn": "#16", "MEOW": "#15", "AdaMEOW": "#15", "fit_meow": "#15",
     "fit_adameow": "#15", "STABLE": "#14", "fit_stable": "#14", "GCNJaccard": "#14", "fit_gcn_jaccard": "#14",
-    "GCNSVD": "#14", "fit_gcn_svd": "#14", "ops.knn": "#17", "ops.knn_graph": "#17", "ops.knn_hypergraph": "#17",
-    "vision": "#17 (graphkit.vision's public functions)",
+    "GCNSVD": "#14", "fit_gcn_svd": "#14",
 }
 
 
@@ -728,6 +803,7 @@ def public_entry_points() -> set[str]:
     names |= {f"nn.{n}" for n in graphkit.nn.__all__}
     names |= {f"metrics.{n}" for n in metrics.__all__}
     names |= {f"datasets.{n}" for n in datasets.__all__}
+    names |= {f"vision.{n}" for n in vision.__all__}
     return (names | {"runner"}) - set(NOT_ENTRY_POINTS)
 
 
