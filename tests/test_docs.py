@@ -91,3 +91,28 @@ def test_docstring_examples(name):
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     runner.run(DOCTESTS[name])
     assert runner.failures == 0, f"{runner.failures} failing example(s) in {name}"
+
+
+# files still telling users to install 'graphkit[...]' (the unrelated PyPI project) instead of 'graphkit-pyg[...]':
+# their issues fix them and delete them here (a fixed file left in this list fails too)
+WRONG_DISTRIBUTION_PENDING = {"benchmarks/robustness.py": "#14", "graphkit/datasets/digits.py": "#17",
+                              "graphkit/vision/__init__.py": "#17", "graphkit/vision/_torchvision.py": "#17",
+                              "README.md": "#17 (the vision section)"}
+
+
+def test_no_message_tells_users_to_install_pypis_graphkit():
+    """The distribution is graphkit-pyg; 'pip install graphkit' or 'graphkit[extra]' installs an unrelated project."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    pattern = r"pip install ['\"]?graphkit($|[^-_a-zA-Z])|graphkit\[[a-z]"
+    found = subprocess.run(["git", "grep", "-lE", pattern, "--", "*.py", "*.md", "*.toml", "*.txt", "*.cfg"],
+                           cwd=root, capture_output=True, text=True)
+    if found.returncode not in (0, 1):
+        pytest.skip("not a git checkout")
+    offenders = set(found.stdout.split()) - {"tests/test_docs.py"}
+    assert not offenders - set(WRONG_DISTRIBUTION_PENDING), (
+        f"{sorted(offenders - set(WRONG_DISTRIBUTION_PENDING))} tell users to install 'graphkit' from PyPI; "
+        f"the distribution is graphkit-pyg (pip install 'graphkit-pyg[extra]', or pip install <the package> directly)")
+    fixed = set(WRONG_DISTRIBUTION_PENDING) - offenders
+    assert not fixed, f"{sorted(fixed)} are fixed: delete them from WRONG_DISTRIBUTION_PENDING"
