@@ -10,12 +10,23 @@ Given inputs :math:`h_v \in \mathbb R^d` and a codebook :math:`E \in \mathbb R^{
 * codebook update (training only): exponential moving averages of the
   assignment counts :math:`N_m` and the sums of assigned inputs :math:`S_m`
   with decay γ (0.8), Laplace-smoothed, :math:`e_m = S_m / N_m`. With cosine
-  distance inputs and codes are L2-normalised.
+  distance inputs and codes are L2-normalised;
+* dead-code re-initialisation (``dead_code_threshold`` τ_d > 0; off by default):
+  after each update every code whose EMA count :math:`N_m` is below τ_d is moved
+  onto an input of the current batch drawn at random (the quantiser's own
+  generator), with :math:`N_m = τ_d`, :math:`S_m = τ_d\,x` — the
+  ``threshold_ema_dead_code`` / ``expire_codes_`` rule of lucidrains'
+  vector-quantize-pytorch, which VQGraph's ``vq.py`` copies but leaves at 0 (off).
+
+:meth:`VectorQuantizer.usage` measures how much of the codebook is in use
+(live codes and the perplexity of the code distribution).
 
 Memory: the ``[B, M]`` similarity of a batch — chunk large inputs.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -23,7 +34,36 @@ from torch import Tensor, nn
 
 from graphkit._validation import check_int, check_real
 
-__all__ = ["VectorQuantizer"]
+__all__ = ["CodebookUsage", "VectorQuantizer", "codebook_usage"]
+
+
+class CodebookUsage(NamedTuple):
+    r"""How much of a codebook a set of assignments uses.
+
+    ``live``: codes assigned to at least one input; ``live_share``: ``live / num_codes``;
+    ``perplexity``: :math:`\exp(-\sum_m p_m \log p_m)` of the assignment frequencies
+    :math:`p_m` (the effective number of codes in use: ``num_codes`` when uniform, 1 when one code takes all).
+    """
+
+    live: int
+    live_share: float
+    perplexity: float
+
+
+def codebook_usage(codes: Tensor, num_codes: int) -> CodebookUsage:
+    """:class:`CodebookUsage` of the code ids ``codes [B]`` over a codebook of ``num_codes`` entries.
+
+    Example:
+        >>> codebook_usage(torch.tensor([0, 0, 1, 1]), 4)
+        CodebookUsage(live=2, live_share=0.5, perplexity=2.0)
+    """
+    check_int("num_codes", num_codes, minimum=1)
+    if codes.numel() == 0:
+        return CodebookUsage(0, 0.0, 0.0)
+    count = torch.bincount(codes.reshape(-1).cpu(), minlength=num_codes).double()
+    p = count[count > 0] / count.sum()
+    live = int((count > 0).sum())
+    return CodebookUsage(live, live / num_codes, float(torch.exp(-(p * p.log()).sum())))
 
 
 class VectorQuantizer(nn.Module):
@@ -36,10 +76,14 @@ class VectorQuantizer(nn.Module):
         commitment_weight: β (0.25).
         distance: ``'cosine'`` or ``'l2'``.
         eps: Laplace smoothing of the counts.
-        seed: initialisation of the codebook (standard normal, drawn from a
-            generator seeded with ``seed``; global RNG state is untouched). (default: ``0``)
+        dead_code_threshold: τ_d; codes whose EMA count falls below it are moved onto
+            random inputs of the batch (``0`` turns this off). (default: ``0.0``)
+        seed: initialisation of the codebook (standard normal) and the dead-code draws,
+            from the quantiser's own generator seeded with ``seed``; global RNG state is
+            untouched. (default: ``0``)
 
-    Defaults: ``decay=0.8``, ``commitment_weight=0.25``, ``distance='cosine'``, ``eps=1e-5``.
+    Defaults: ``decay=0.8``, ``commitment_weight=0.25``, ``distance='cosine'``, ``eps=1e-5``,
+    ``dead_code_threshold=0.0``.
 
     Shapes:
         ``forward(h [B, d]) -> (quantized [B, d], codes [B], commitment_loss [])``.
@@ -52,16 +96,19 @@ class VectorQuantizer(nn.Module):
     """
 
     def __init__(self, num_codes: int, dim: int, *, decay: float = 0.8, commitment_weight: float = 0.25,
-                 distance: str = "cosine", eps: float = 1e-5, seed: int = 0):
+                 distance: str = "cosine", eps: float = 1e-5, dead_code_threshold: float = 0.0, seed: int = 0):
         super().__init__()
         check_int("num_codes", num_codes, minimum=1)
         check_int("dim", dim, minimum=1)
         decay = check_real("decay", decay, low=0.0, high=1.0, high_open=True)
         check_int("seed", seed, minimum=0)
+        dead_code_threshold = check_real("dead_code_threshold", dead_code_threshold, low=0.0)
         if distance not in ("cosine", "l2"):
             raise ValueError(f"distance must be 'cosine' or 'l2', got {distance!r}")
         self.num_codes, self.dim, self.decay = num_codes, dim, decay
         self.commitment_weight, self.distance, self.eps, self.seed = commitment_weight, distance, eps, seed
+        self.dead_code_threshold = dead_code_threshold
+        self.gen = torch.Generator()
         self.register_buffer("codebook", torch.empty(num_codes, dim))
         self.register_buffer("ema_count", torch.empty(num_codes))
         self.register_buffer("ema_sum", torch.empty(num_codes, dim))
@@ -73,6 +120,7 @@ class VectorQuantizer(nn.Module):
             self.seed = check_int("seed", seed, minimum=0)
         g = torch.Generator().manual_seed(self.seed)
         init = torch.randn(self.num_codes, self.dim, generator=g)
+        self.gen.manual_seed(self.seed + 1)  # the dead-code draws: a stream apart from the initialisation
         if self.distance == "cosine":
             init = F.normalize(init, dim=-1)
         self.codebook.copy_(init)
@@ -107,7 +155,26 @@ class VectorQuantizer(nn.Module):
         count = (self.ema_count + self.eps) / (n + self.num_codes * self.eps) * n
         book = self.ema_sum / count.unsqueeze(1)
         self.codebook.copy_(F.normalize(book, dim=-1) if self.distance == "cosine" else book)
+        if self.dead_code_threshold > 0:
+            self._expire_dead_codes(x)
+
+    @torch.no_grad()
+    def _expire_dead_codes(self, x: Tensor) -> None:
+        dead = (self.ema_count < self.dead_code_threshold).nonzero().view(-1)
+        if dead.numel() == 0 or x.size(0) == 0:
+            return
+        pick = torch.randint(0, x.size(0), (dead.numel(),), generator=self.gen).to(x.device)
+        sample = x[pick]  # already normalised for cosine
+        self.codebook[dead] = sample
+        self.ema_count[dead] = self.dead_code_threshold
+        self.ema_sum[dead] = sample * self.dead_code_threshold
+
+    @torch.no_grad()
+    def usage(self, h: Tensor) -> CodebookUsage:
+        """:func:`codebook_usage` of the codes the inputs ``h [B, d]`` are assigned to (no EMA update)."""
+        return codebook_usage(self.similarity(h).argmax(-1), self.num_codes)
 
     def extra_repr(self) -> str:
         return (f"num_codes={self.num_codes}, dim={self.dim}, decay={self.decay}, "
-                f"commitment_weight={self.commitment_weight}, distance={self.distance!r}")
+                f"commitment_weight={self.commitment_weight}, distance={self.distance!r}"
+                + (f", dead_code_threshold={self.dead_code_threshold}" if self.dead_code_threshold else ""))

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from graphkit.nn.vector_quantizer import VectorQuantizer
+from graphkit.nn.vector_quantizer import VectorQuantizer, codebook_usage
 
 
 def test_assignment_straight_through_and_commitment():
@@ -58,3 +58,62 @@ def test_codebook_is_drawn_from_its_own_seed():
     assert b.seed == 3
     for name in ("codebook", "ema_count", "ema_sum"):
         assert torch.equal(getattr(a, name), getattr(b, name))
+
+
+def test_dead_codes_move_onto_batch_inputs():
+    torch.manual_seed(0)
+    h = torch.nn.functional.normalize(torch.rand(40, 4) + 0.5, dim=-1)  # one narrow cone: most codes never win
+    off = VectorQuantizer(16, 4, seed=0).train()
+    on = VectorQuantizer(16, 4, seed=0, dead_code_threshold=2.5).train()
+    assert torch.equal(off.codebook, on.codebook)
+    state = torch.get_rng_state()
+    _, codes, _ = on(h)
+    assert torch.equal(torch.get_rng_state(), state)  # the draws use the quantiser's own generator
+    # after one step a code's count is 0.8 * 1 + 0.2 * n: below 2.5 means fewer than 9 inputs chose it; every
+    # such code now sits exactly on one of the inputs, with count 2.5 and sum 2.5 x its vector
+    chosen = torch.bincount(codes, minlength=16)
+    dead = chosen < 9
+    assert 0 < int(dead.sum()) < 16
+    torch.testing.assert_close(on.ema_count[dead], torch.full((int(dead.sum()),), 2.5))
+    torch.testing.assert_close(on.ema_sum[dead], 2.5 * on.codebook[dead])
+    on_input = (on.codebook[dead] @ h.t()).max(-1).values
+    torch.testing.assert_close(on_input, torch.ones_like(on_input))
+    assert bool((on.ema_count[~dead] > 2.5).all())
+    for _ in range(5):
+        off(h)
+        on(h)
+    # off (the default, the old behaviour): codes no input chose keep their random initial direction
+    assert off.usage(h).live < on.usage(h).live
+    # eval mode never moves a code
+    on.eval()
+    book = on.codebook.clone()
+    on(torch.randn(7, 4))
+    assert torch.equal(book, on.codebook)
+
+
+def test_dead_code_draws_are_seeded():
+    h = torch.rand(30, 3)
+    a, b = (VectorQuantizer(8, 3, seed=4, dead_code_threshold=1.5).train() for _ in range(2))
+    c = VectorQuantizer(8, 3, seed=0, dead_code_threshold=1.5).train()
+    c.reset_parameters(4)  # the fit's seed: as if built with seed=4, draws included
+    for vq in (a, b, c):
+        for _ in range(3):
+            vq(h)
+    assert torch.equal(a.codebook, b.codebook) and torch.equal(a.codebook, c.codebook)
+    assert "dead_code_threshold=1.5" in repr(a) and "dead_code" not in repr(VectorQuantizer(4, 2))
+    with pytest.raises(ValueError, match="dead_code_threshold must be >= 0.0"):
+        VectorQuantizer(4, 2, dead_code_threshold=-1)
+
+
+def test_codebook_usage():
+    u = codebook_usage(torch.tensor([0, 1, 2, 3]), 8)
+    assert (u.live, u.live_share) == (4, 0.5) and u.perplexity == pytest.approx(4.0)
+    u = codebook_usage(torch.tensor([5, 5, 5]), 8)
+    assert (u.live, u.perplexity) == (1, pytest.approx(1.0))
+    u = codebook_usage(torch.tensor([0, 0, 0, 1]), 2)  # exp(H) of (3/4, 1/4)
+    assert u.perplexity == pytest.approx(float(torch.exp(-(0.75 * torch.log(torch.tensor(0.75)) + 0.25 *
+                                                            torch.log(torch.tensor(0.25))))))
+    assert codebook_usage(torch.zeros(0, dtype=torch.long), 4) == (0, 0.0, 0.0)
+    vq = VectorQuantizer(6, 2, seed=0).eval()
+    h = torch.randn(9, 2)
+    assert vq.usage(h) == codebook_usage(vq(h)[1], 6)
