@@ -156,7 +156,8 @@ def _logits(out) -> Tensor:
 
 def train_teacher(teacher: nn.Module, forward: Callable[[nn.Module], object], y: Tensor, train_mask: Tensor,
                   val_mask: Tensor, *, epochs: int = 200, lr: float = 0.01, weight_decay: float = 5e-4,
-                  patience: int | None = None, select_ties: bool = False, timer: Timer | None = None,
+                  patience: int | None = None, select_ties: bool = False,
+                  select_on: Literal["accuracy", "loss"] = "accuracy", timer: Timer | None = None,
                   progress: bool | None = False, desc: str = "teacher") -> Trajectory:
     """Train ``teacher`` (CE on ``train_mask`` + any auxiliary loss) with Adam; keep the best-validation state.
 
@@ -168,11 +169,18 @@ def train_teacher(teacher: nn.Module, forward: Callable[[nn.Module], object], y:
         epochs, lr, weight_decay, patience: the budget, Adam and early stopping
             (``None``: every epoch runs). (defaults: ``200``, ``0.01``, ``5e-4``, ``None``)
         select_ties: a validation tie also moves the kept state forward. (default: ``False``)
+        select_on: ``'accuracy'`` keeps the state with the highest validation accuracy;
+            ``'loss'`` the one with the lowest validation cross-entropy, i.e. the best soft
+            labels on held-out nodes (patience counts evaluations without a lower loss).
+            (default: ``'accuracy'``)
         timer, progress, desc: see :func:`~graphkit.train.loop.run_epochs`.
 
     Returns:
-        The :class:`~graphkit.train.loop.Trajectory` (history rows hold ``valid_accuracy``).
+        The :class:`~graphkit.train.loop.Trajectory` (history rows hold ``valid_accuracy``, or
+        ``valid_loss`` with ``select_on='loss'``).
     """
+    if select_on not in ("accuracy", "loss"):
+        raise ValueError(f"select_on must be 'accuracy' or 'loss', got {select_on!r}")
 
     def loss(batch, epoch: int) -> Tensor:
         out = forward(teacher)
@@ -181,11 +189,17 @@ def train_teacher(teacher: nn.Module, forward: Callable[[nn.Module], object], y:
             value = value + out[1]
         return value
 
+    def validate() -> float:
+        logits = _logits(forward(teacher))
+        if select_on == "loss":
+            return float(F.cross_entropy(logits[val_mask], y[val_mask])) if bool(val_mask.any()) else math.nan
+        return masked_accuracy(logits, y, val_mask)
+
     optimizer = torch.optim.Adam(teacher.parameters(), lr=lr, weight_decay=weight_decay)
-    return run_epochs(teacher, optimizer, epochs=epochs, loss=loss,
-                      validate=lambda: masked_accuracy(_logits(forward(teacher)), y, val_mask),
-                      selection=Selection("max", patience=patience, ties=select_ties), timer=timer,
-                      progress=progress, desc=desc, value_name="valid_accuracy")
+    mode, name = ("min", "valid_loss") if select_on == "loss" else ("max", "valid_accuracy")
+    return run_epochs(teacher, optimizer, epochs=epochs, loss=loss, validate=validate,
+                      selection=Selection(mode, patience=patience, ties=select_ties), timer=timer,
+                      progress=progress, desc=desc, value_name=name)
 
 
 def train_student(student: nn.Module, x: Tensor, y: Tensor, train_mask: Tensor, val_mask: Tensor,
@@ -267,6 +281,10 @@ class DistillationConfig(Config):
         legacy: LightHGNN's official KL on probabilities (see :func:`kd_loss`). (default: ``False``)
         select_ties: a validation tie also moves the kept state forward (GLNN's /
             VQGraph's ``score_val >= best_score_val``). (default: ``False``)
+        teacher_selection: the teacher state kept: ``'accuracy'`` (highest validation
+            accuracy, the official loops) or ``'loss'`` (lowest validation cross-entropy;
+            see :func:`train_teacher`). The student is always selected on validation accuracy.
+            (default: ``'accuracy'``)
         runs: see :class:`~graphkit.train.config.Config`.
     """
 
@@ -282,6 +300,7 @@ class DistillationConfig(Config):
     temperature: float = 1.0
     legacy: bool = False
     select_ties: bool = False
+    teacher_selection: Literal["accuracy", "loss"] = "accuracy"
 
     def check(self) -> None:
         def bad(message: str):
@@ -384,7 +403,7 @@ def distill(teacher: nn.Module, student: nn.Module, data, config: DistillationCo
             init_teacher(teacher)
     t_run = train_teacher(teacher, lambda m: teacher_forward(m, train_data), train_data.y, train_data.train_mask,
                           train_data.val_mask, lr=config.teacher_lr, weight_decay=config.teacher_weight_decay,
-                          timer=timer_t, desc="teacher", **stages)
+                          select_on=config.teacher_selection, timer=timer_t, desc="teacher", **stages)
     with torch.no_grad():
         teacher_logits = _logits(teacher_forward(teacher, train_data)).detach()
 

@@ -126,6 +126,36 @@ def test_teacher_stage_adds_the_auxiliary_loss_and_stops_with_patience():
     assert float(teacher.bias.detach().mean()) < -1
 
 
+def test_teacher_selected_on_validation_loss_keeps_the_lowest_cross_entropy():
+    # noisy labels on a separable problem: validation accuracy saturates early while the teacher keeps
+    # growing more confident; on loss the kept state is the one with the lowest validation cross-entropy
+    torch.manual_seed(0)
+    x = torch.randn(60, 2)
+    y = (x[:, 0] > 0).long()
+    y[::7] = 1 - y[::7]
+    train, val = torch.arange(60) < 30, torch.arange(60) >= 30
+    runs = {}
+    for select_on in ("accuracy", "loss"):
+        teacher = nn.Linear(2, 2)
+        torch.manual_seed(1)
+        teacher.reset_parameters()
+        runs[select_on] = run = train_teacher(teacher, lambda m: m(x), y, train, val, epochs=80, lr=0.1,
+                                              weight_decay=0.0, select_on=select_on)
+        key = "valid_loss" if select_on == "loss" else "valid_accuracy"
+        values = [h[key] for h in run.history]
+        best = min(values) if select_on == "loss" else max(values)
+        assert run.history[run.best_epoch][key] == best and values.index(best) == run.best_epoch
+    with torch.no_grad():
+        assert float(F.cross_entropy(teacher(x)[val], y[val])) == pytest.approx(min(
+            h["valid_loss"] for h in runs["loss"].history), rel=1e-6)
+    assert runs["loss"].best_epoch != runs["accuracy"].best_epoch
+    with pytest.raises(ValueError, match="select_on must be 'accuracy' or 'loss'"):
+        train_teacher(nn.Linear(2, 2), lambda m: m(x), y, train, val, select_on="auc")
+    assert DistillationConfig().teacher_selection == "accuracy"
+    with pytest.raises(ValueError, match="teacher_selection='f1'"):
+        DistillationConfig(teacher_selection="f1")
+
+
 @pytest.mark.parametrize("select_ties", [False, True])
 def test_select_ties_keeps_the_last_of_equal_validation_epochs(select_ties):
     # a separable problem: validation accuracy reaches 1.0 early and then only ties
