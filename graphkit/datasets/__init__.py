@@ -9,6 +9,7 @@ from graphkit.datasets import (  # noqa: F401  (each module registers its data s
     attacked,
     blogcatalog,
     citation_full,
+    cpf,
     digits,
     hetero_synthetic,
     heterogeneous,
