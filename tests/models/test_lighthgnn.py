@@ -243,3 +243,44 @@ def test_presets_build_and_keep_the_official_settings():
                                       "val_per_class": 100, "self_loops": "isolated"}
     assert "iMoonLab/LightHGNN" in LightHGNNConfig.source_for("cocitation-cora")
     assert "iMoonLab/LightHGNN" in HGNNConfig.source_for("cocitation-cora")
+
+
+def write_full_size_cocitation_citeseer(root) -> None:
+    """A stand-in for the kept-back HyperGCN co-citation CiteSeer with exactly its published counts (3,312
+    vertices, 3,703 features, 1,079 hyperedges of 2-26 vertices, 6 classes, 138 / 3,174 split), in its layout."""
+    import pickle
+
+    import numpy as np
+    import scipy.sparse as sp
+
+    from graphkit.datasets.hypergraphs import FOLDERS, PUBLISHED
+
+    c = PUBLISHED["cocitation-citeseer"]
+    rng = np.random.default_rng(0)
+    folder = root.joinpath("HyperGCN", *FOLDERS["cocitation-citeseer"])
+    (folder / "splits").mkdir(parents=True)
+    labels = [int(v) for v in np.arange(c.num_nodes) % c.num_classes]
+    sizes = np.concatenate([[c.min_size, c.max_size], rng.integers(c.min_size, 8, c.num_hyperedges - 2)])
+    hypergraph = {np.int32(j): {np.int32(v) for v in rng.choice(c.num_nodes, s, replace=False)}
+                  for j, s in enumerate(sizes)}
+    features = sp.random(c.num_nodes, c.num_features, density=0.01, format="csr", random_state=0, dtype=np.float32)
+    features.data[:] = 1.0
+    objects = {"features": features, "hypergraph": hypergraph, "labels": labels}
+    for k in range(1, 11):
+        perm = rng.permutation(c.num_nodes)
+        objects[f"splits/{k}"] = {"train": perm[:c.num_train].tolist(), "test": perm[c.num_train:].tolist()}
+    for name, obj in objects.items():
+        with (folder / f"{name}.pickle").open("wb") as fh:
+            pickle.dump(obj, fh, protocol=2)
+
+
+@pytest.mark.parametrize("model", ["lighthgnn", "lighthgnn+"])
+def test_runner_on_kept_back_cocitation_citeseer_in_its_layout(tmp_path, model):
+    """cocitation-citeseer is kept back from the shared data: the runner path runs on a stand-in in its layout."""
+    from graphkit import runner
+
+    write_full_size_cocitation_citeseer(tmp_path)
+    (record,) = runner.run(["--model", model, "--dataset", "cocitation-citeseer", "--data-root", str(tmp_path),
+                            "--quick", "--quiet", "--out", str(tmp_path / "runs.jsonl")])
+    assert record["dataset"] == "cocitation-citeseer" and record["config"]["val_per_class"] == 100
+    assert {"test_accuracy", "teacher_test_accuracy"} <= set(record["metrics"])
