@@ -78,7 +78,8 @@ Deliberate differences from the official code (see ``benchmarks/results/meow.md`
 * The official normalisation of the row-pruned (asymmetric) :math:`A` computes
   :math:`D^{-1/2} A^\top D^{-1/2}` with row-sum degrees (``adj.dot(D).transpose().dot(D)``): a node
   aggregates over the nodes that chose it. graphkit aggregates over the node's own top-``nei_max``
-  neighbours; ``legacy=True`` reproduces the official transpose.
+  neighbours; ``legacy=True`` applies that transposed operator (a diagnostic switch: on ACM it scores
+  far below both the default and the official run, see ``benchmarks/results/meow.md``).
 * AMiner: the official code reads 64-dimensional pre-computed paper/author/reference features that
   are not published (over GitHub's size limit); graphkit uses HeCo's one-hot features, so the type
   projection of a featureless type is a learned embedding.
@@ -676,8 +677,8 @@ class MEOWConfig(_MetaPathConfig):
             ``niter``). kmeans_warm_start: start each epoch's clustering from the previous centroids
             (the first epoch runs the restarts). kmeans_backend: ``'torch'``, ``'faiss'`` or ``'auto'``.
         concentration_alpha: :math:`\\alpha` of PCL's concentration (MEOW's code: 5).
-        normalize_features: row-normalise non-negative features. legacy: the official transposed
-            normalisation of the pruned graphs (module doc).
+        normalize_features: row-normalise non-negative features. legacy: the transposed normalisation
+            the official ``normalize_adj`` computes on the pruned graphs (module doc; diagnostic only).
         select: ``'loss'`` (lowest training loss, the official criterion) or ``'probe'`` (validation
             score of the probe every ``eval_every`` epochs from ``start_eval``). Never test.
         chunk_size: anchor rows per block of the InfoNCE (``None``: a 64 MB ``[chunk, N]`` block; AdaMEOW:
