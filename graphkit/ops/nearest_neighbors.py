@@ -22,10 +22,15 @@ float32) 100,000 256-d points with ``k = 10`` stay well under 1 GB
 ``from_feature_kNN``).
 
 **torch-cluster.** When ``torch_cluster`` is installed and loads,
-:func:`knn_graph` (and so :func:`knn_hypergraph`) calls its ``knn_graph``
-(Euclidean on any device, cosine on CUDA, where it supports it); the output is
-tested equal to the pure-torch path, which is used otherwise. The flag
-:data:`WITH_TORCH_CLUSTER` is read at call time (tests switch it off).
+:func:`knn_graph` (and so :func:`knn_hypergraph`) calls its ``knn_graph`` for
+Euclidean points of at most :data:`TORCH_CLUSTER_MAX_DIM` (8) coordinates: its
+CPU search is a KD-tree, 10× faster than the chunked scan on 5,000 points in 3
+dimensions (38× on 20,000) and 1.6× in 8, but 1.6× slower in 16 and 8–15× in
+64–256 dimensions, and it has no cosine on CPU (``benchmarks/results/vision.md``).
+The output is tested equal to the pure-torch path, which is used otherwise. The
+flag :data:`WITH_TORCH_CLUSTER` is read at call time (tests switch it off).
+Euclidean distances in at most 16 dimensions are computed from the coordinate
+differences (exact ties stay ties), in more dimensions from one matrix product.
 
 **Ties** between equally distant points are broken by ``topk``; the set of
 neighbours is then not unique, and the two paths may pick different members
@@ -45,6 +50,10 @@ __all__ = ["METRICS", "WITH_TORCH_CLUSTER", "knn", "knn_graph", "knn_hypergraph"
 METRICS = ("cosine", "euclidean")
 #: rows × columns of one distance chunk (2**25 float32 values = 128 MiB)
 DEFAULT_MAX_ELEMENTS = 2 ** 25
+#: Euclidean distances of points with at most this many coordinates are computed from the differences
+EXACT_MAX_DIM = 16
+#: torch-cluster's knn_graph (a KD-tree on CPU) is used for Euclidean points with at most this many coordinates
+TORCH_CLUSTER_MAX_DIM = 8
 
 # torch-cluster is an optional accelerator of knn_graph; detected once, read at call time
 torch_cluster = _compat._probe("torch_cluster")
@@ -126,6 +135,8 @@ def knn(x: Tensor, k: int, *, query: Tensor | None = None, metric: str = "cosine
         q_ = x_ if query is None else torch.nn.functional.normalize(q, dim=1)
     else:
         x_, q_ = x, q
+    # few dimensions: exact differences (the |a|² + |b|² - 2ab form rounds near-ties apart); many: one matmul
+    mode = "donot_use_mm_for_euclid_dist" if x.size(1) <= EXACT_MAX_DIM else "use_mm_for_euclid_dist"
     rows = max(1, max_elements // n)
     index = torch.empty(q.size(0), k, dtype=torch.long, device=x.device)
     dist = torch.empty(q.size(0), k, dtype=x.dtype, device=x.device)
@@ -134,7 +145,7 @@ def knn(x: Tensor, k: int, *, query: Tensor | None = None, metric: str = "cosine
         if metric == "cosine":
             d = torch.mm(chunk, x_.t()).neg_().add_(1.0)
         else:
-            d = torch.cdist(chunk, x_)
+            d = torch.cdist(chunk, x_, compute_mode=mode)
         if exclude_self:
             r = torch.arange(chunk.size(0), device=x.device)
             d[r, r + start] = float("inf")
@@ -152,9 +163,8 @@ def _sort_edges(edge_index: Tensor, num_nodes: int) -> Tensor:
 
 
 def _use_torch_cluster(x: Tensor, metric: str) -> bool:
-    if not WITH_TORCH_CLUSTER:
-        return False
-    return metric == "euclidean" or x.is_cuda
+    """torch-cluster's KD-tree wins in few dimensions only (Euclidean; measured in benchmarks/results/vision.md)."""
+    return WITH_TORCH_CLUSTER and metric == "euclidean" and x.size(1) <= TORCH_CLUSTER_MAX_DIM
 
 
 def knn_graph(x: Tensor, k: int, *, metric: str = "cosine", symmetric: bool = False, loop: bool = False,

@@ -95,16 +95,31 @@ def test_symmetric_and_flow(points, monkeypatch):
     assert torch.equal(flipped, directed.flip(0))
 
 
-@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
-def test_torch_cluster_path_equals_pure_torch(points, metric, monkeypatch):
+@pytest.mark.parametrize("n, dim", [(57, 3), (2000, 3), (300, 8)])
+def test_torch_cluster_path_equals_pure_torch(n, dim, monkeypatch):
     if not knn_module.WITH_TORCH_CLUSTER:
         pytest.skip("torch-cluster is not installed (optional accelerator)")
-    x = points.float()
-    used = knn_module._use_torch_cluster(x, metric)
-    fast = knn_graph(x, 5, metric=metric, symmetric=True)
+    x = torch.randn(n, dim, generator=torch.Generator().manual_seed(1))
+    assert knn_module._use_torch_cluster(x, "euclidean")
+    fast = [knn_graph(x, 5, metric="euclidean", symmetric=s) for s in (False, True)]
+    hyper = knn_hypergraph(x, 4, metric="euclidean")[0]
     monkeypatch.setattr(knn_module, "WITH_TORCH_CLUSTER", False)
-    assert torch.equal(fast, knn_graph(x, 5, metric=metric, symmetric=True))
-    assert used == (metric == "euclidean" or x.is_cuda)
+    assert torch.equal(fast[0], knn_graph(x, 5, metric="euclidean"))
+    assert torch.equal(fast[1], knn_graph(x, 5, metric="euclidean", symmetric=True))
+    assert torch.equal(hyper, knn_hypergraph(x, 4, metric="euclidean")[0])
+
+
+def test_torch_cluster_only_where_it_is_faster(monkeypatch):
+    monkeypatch.setattr(knn_module, "WITH_TORCH_CLUSTER", True)
+    assert knn_module._use_torch_cluster(torch.randn(4, 3), "euclidean")
+    assert not knn_module._use_torch_cluster(torch.randn(4, 16), "euclidean")  # KD-tree loses in many dimensions
+    assert not knn_module._use_torch_cluster(torch.randn(4, 3), "cosine")  # no cosine on CPU
+
+
+def test_exact_differences_in_few_dimensions():
+    x = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [5.0, 5.0]]) + 1000.0
+    _, dist = knn(x, 3, metric="euclidean")
+    assert torch.equal(dist[0], torch.ones(3))  # exact ties at distance 1, no rounding of 1000² terms
 
 
 def test_knn_hypergraph(points, monkeypatch):
