@@ -1,6 +1,7 @@
 """VQGraph on Cora: graph VQ-VAE tokenizer → MLP student with soft code assignments (and GLNN beside it).
 
     GRAPHKIT_DATA=/path/to/datasets python examples/vqgraph_cora.py [--epochs 500] [--inductive]
+    GRAPHKIT_DATA=/path/to/datasets python examples/vqgraph_cora.py --dataset cpf-citeseer   # GLNN's CiteSeer
     python examples/vqgraph_cora.py --dataset csbm --epochs 5     # a synthetic graph, no files needed
 """
 
@@ -29,7 +30,9 @@ def main(argv=None):
         print(cls.__name__, {k: round(100 * v, 2) for k, v in result.metrics.items()})
         results[cls.__name__] = (model, result)
     _, vq = results["VQGraph"]
-    print(f"VQGraph codebook {tuple(vq.codebook.shape)}, {vq.codes.unique().numel()} codes in use")
+    usage = vq.codebook_usage  # codes holding a node, their share, the perplexity of the assignments
+    print(f"VQGraph codebook {tuple(vq.codebook.shape)}: {usage.live} codes in use ({100 * usage.live_share:.1f} %), "
+          f"perplexity {usage.perplexity:.1f}")
     return results
 
 

@@ -99,6 +99,42 @@ def test_same_seed_same_figures_and_the_fit_seed_governs_the_tokenizer():
     assert g1.metrics == g2.metrics and g1.history == g2.history
 
 
+def test_dead_code_threshold_reaches_the_quantiser_and_usage_is_reported():
+    data = planted_graph()
+    assert VQGraphConfig().dead_code_threshold == 2.0  # the CosineSimCodebook default in VQGraph's vq.py
+    assert VQGraph(12, 3).tokenizer.vq.dead_code_threshold == 2.0
+    usage = {}
+    for threshold in (0.0, 2.0):
+        config = VQ_CFG.replace(dead_code_threshold=threshold, num_codes=64)
+        model = VQGraph.from_config(config, data)
+        assert model.tokenizer.vq.dead_code_threshold == threshold
+        result = fit_vqgraph(model, data, config, seed=0, progress=False)
+        u = result.codebook_usage
+        assert u.live == int(result.codes.unique().numel())
+        assert result.metrics["codebook_live_share"] == pytest.approx(u.live / 64)
+        assert result.metrics["codebook_perplexity_share"] == pytest.approx(u.perplexity / 64)
+        assert 1.0 <= u.perplexity <= u.live
+        usage[threshold] = u.live
+    assert usage[2.0] > usage[0.0]  # 0 is the old behaviour: codes no node chose stay unused
+    with pytest.raises(ValueError, match="dead_code_threshold must be >= 0"):
+        VQGraphConfig(dead_code_threshold=-1.0)
+
+
+def test_tokenizer_is_kept_at_its_lowest_validation_loss_by_default():
+    data = planted_graph()
+    assert VQGraphConfig().teacher_selection == "loss" and GLNNConfig().teacher_selection == "accuracy"
+    for rule, key, best in (("loss", "valid_loss", min), ("accuracy", "valid_accuracy", max)):
+        config = VQ_CFG.replace(teacher_selection=rule)
+        result = fit_vqgraph(VQGraph.from_config(config, data), data, config, seed=1, progress=False)
+        values = [h[key] for h in result.teacher_history]
+        assert values.index(best(values)) == result.teacher_best_epoch or (
+            rule == "accuracy" and values[result.teacher_best_epoch] == best(values))  # ties: the later epoch
+    # the old behaviour stays reachable: teacher_selection='accuracy', dead_code_threshold=0
+    old = VQ_CFG.replace(teacher_selection="accuracy", dead_code_threshold=0.0)
+    assert fit_vqgraph(VQGraph.from_config(old, data), data, old, seed=1, progress=False).metrics[
+        "test_accuracy"] > 0.5
+
+
 def test_code_kd_matches_the_dense_formula_and_has_a_gradient():
     torch.manual_seed(0)
     vq = VectorQuantizer(10, 4, seed=0)
@@ -220,11 +256,62 @@ def test_presets_build_and_equal_the_former_json_configs():
     students = {"amazon-computers": {"student_lr": 1e-3, "student_weight_decay": 2e-3, "dropout": 0.3},
                 "amazon-photo": {"student_lr": 5e-3, "student_weight_decay": 2e-3, "dropout": 0.3},
                 "citeseer": {"student_lr": 0.01, "student_weight_decay": 1e-3, "dropout": 0.1}}
+    students["cpf-citeseer"] = students["citeseer"]  # the CiteSeer file GLNN / VQGraph ship
     for cls, default in ((VQGraphConfig, VQGRAPH_JSON_DEFAULT), (GLNNConfig, GLNN_JSON_DEFAULT)):
-        assert set(cls.presets) == {"cora", *students}
+        assert set(cls.presets) == {"cora", "cpf-cora", *students}
+        assert cls.paper("cpf-cora") == cls.paper("cora")
         for name in cls.presets:
             codes = {"num_codes": 1024} if cls is VQGraphConfig and name.startswith("amazon") else {}
             assert cls.paper(name).to_dict().items() >= (default | students.get(name, {}) | codes).items()
         assert cls.for_dataset("pubmed") == cls()
     assert "YangLing0818/VQGraph" in VQGraphConfig.source_for("cora")
     assert "snap-research" in GLNNConfig.source_for("citeseer")
+
+
+def write_full_size_amazon_photo(root) -> None:
+    """A stand-in for the kept-back Amazon Photo with exactly its published counts (7,650 nodes, 238,162
+    directed edges, 745 features, 8 classes), in the GraphData layout ``GraphData/amazon_photo.npz``."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from graphkit.datasets.npz_graphs import FILES, PUBLISHED
+
+    c = PUBLISHED["amazon-photo"]
+    rng = np.random.default_rng(0)
+    n, want = c.num_nodes, c.num_edges // 2
+    pairs = rng.integers(0, n, (2, int(want * 1.2)))
+    pairs = np.unique(np.sort(pairs[:, pairs[0] != pairs[1]], axis=0), axis=1)[:, :want]
+    pairs = np.concatenate([pairs[:, :-n], np.stack([np.arange(n - 1), np.arange(1, n)])], 1)  # connected
+    pairs = np.unique(np.sort(pairs, axis=0), axis=1)
+    extra = rng.integers(0, n, (2, 4 * (want - pairs.shape[1]) + 100))
+    extra = np.unique(np.sort(extra[:, extra[0] != extra[1]], axis=0), axis=1)
+    key = np.setdiff1d(extra[0] * n + extra[1], pairs[0] * n + pairs[1])[: want - pairs.shape[1]]
+    pairs = np.concatenate([pairs, np.stack([key // n, key % n])], 1)
+    assert pairs.shape[1] == want
+    adj = sp.csr_matrix((np.ones(want, dtype=np.float32), (pairs[0], pairs[1])), shape=(n, n))
+    attr = sp.random(n, c.num_features, density=0.02, format="csr", random_state=0, dtype=np.float32)
+    attr.data[:] = 1.0
+    path = root / "GraphData" / FILES["amazon-photo"]
+    path.parent.mkdir(parents=True)
+    adj_obj, attr_obj = np.empty((), dtype=object), np.empty((), dtype=object)
+    adj_obj[()], attr_obj[()] = adj, attr
+    np.savez(path, adj_matrix=adj_obj, node_attr=attr_obj,
+             node_label=(np.arange(n) % c.num_classes).astype(np.int32), metadata=np.empty((), dtype=object))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["vqgraph", "glnn"])
+def test_runner_on_kept_back_amazon_photo_in_its_layout(tmp_path, model):
+    """amazon-photo is kept back from the shared data: the runner path runs on a stand-in in its layout.
+
+    Slow (about a minute on 2 cores): both teachers aggregate the 745 raw features over 238,162 edges.
+    """
+    from graphkit import runner
+
+    write_full_size_amazon_photo(tmp_path)
+    (record,) = runner.run(["--model", model, "--dataset", "amazon-photo", "--data-root", str(tmp_path), "--quick",
+                            "--quiet", "--out", str(tmp_path / "runs.jsonl")])
+    assert record["dataset"] == "amazon-photo" and record["config"]["student_lr"] == 5e-3
+    assert {"test_accuracy", "teacher_test_accuracy"} <= set(record["metrics"])
+    if model == "vqgraph":
+        assert record["config"]["num_codes"] == 1024 and 0 < record["metrics"]["codebook_live_share"] <= 1
