@@ -2,7 +2,7 @@
 """Inference time of distilled MLP students vs their (hyper)graph teachers, side by side in one process.
 
     python benchmarks/inference_speed.py [--reps 7] [--runs 3] [--device cpu|cuda|auto] [--quick]
-                                         [--data-root DIR] [--out FILE.md]
+                                         [--synthetic-only] [--data-root DIR] [--out FILE.md]
 
 For every case the student (an MLP that reads only node features) and its
 teacher (HGNN on hypergraphs, GraphSAGE / the VQGraph tokenizer on graphs) run
@@ -233,6 +233,8 @@ def main(argv=None):
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
                    help="cpu (default); cuda: CPU tables, then the GPU's; auto: cuda when available")
     p.add_argument("--quick", action="store_true", help="small synthetic sizes, 3 reps, 1 run (smoke test)")
+    p.add_argument("--synthetic-only", action="store_true",
+                   help="only the two synthetic cases (the ones the bars are on); skip the real data sets")
     p.add_argument("--data-root", default=None)
     p.add_argument("--out", default=None, help="write the markdown tables here as well")
     args = p.parse_args(argv)
@@ -251,7 +253,7 @@ def main(argv=None):
     gr = synthetic_graph(n=int(100_000 * scale))
     cases.append((f"synthetic graph ({gr.num_nodes:,} nodes)", "graph", gr,
                   torch.randperm(gr.num_nodes, generator=gen)[:10]))
-    if not args.quick:
+    if not (args.quick or args.synthetic_only):
         for name, kind in (("cocitation-cora", "hyper"), ("cora", "graph"), ("amazon-computers", "graph")):
             try:
                 d = datasets.load(name, root=args.data_root)
