@@ -1,4 +1,4 @@
-"""STABLE: fused readouts, the model's parts, the config and its per-rate presets, the procedure end to end."""
+"""STABLE: the contrastive loss, the model's parts, the config and its per-rate presets, the procedure end to end."""
 
 import logging
 import math
@@ -10,8 +10,9 @@ import torch.nn.functional as F
 import graphkit.models.stable as stable
 from graphkit import GCN, STABLE, STABLEConfig, datasets, fit_stable, runner
 from graphkit.models.registry import get_method
-from graphkit.models.stable import AdvancedGCN, _PReLUMean, _PReLUScore
+from graphkit.models.stable import AdvancedGCN, _ContrastiveLoss, _plus_identity
 from graphkit.ops.refine import advanced_gcn_norm
+from graphkit.ops.spmm import spmm
 
 SMALL = dict(embedding_channels=16, embedding_epochs=15, epochs=4, classifier_runs=2, k=2)
 
@@ -21,17 +22,40 @@ def data():
     return datasets.load("csbm", num_nodes=160, seed=3)
 
 
-def test_fused_readouts_match_autograd(monkeypatch):
+def reference_loss(xw, b, a, weight, c, adj, views, perm):
+    """The DGI objective as the official robcon.py composes it (plain autograd)."""
+    summaries = [torch.sigmoid(F.prelu(spmm(view, xw) + b, a).mean(0)) for view in views]
+    positive = F.prelu(spmm(adj, xw) + b, a) @ weight @ summaries[0] + c
+    positive = positive + F.prelu(spmm(adj, xw) + b, a) @ weight @ summaries[1] + c
+    negative = F.prelu(spmm(adj, xw[perm]) + b, a) @ weight @ summaries[0] + c
+    negative = negative + F.prelu(spmm(adj, xw[perm]) + b, a) @ weight @ summaries[1] + c
+    labels = torch.cat([torch.ones(xw.size(0)), torch.zeros(xw.size(0))]).double()
+    return F.binary_cross_entropy_with_logits(torch.cat([positive, negative]), labels)
+
+
+def test_contrastive_loss_matches_the_official_composition(monkeypatch):
     monkeypatch.setattr(stable, "_ROW_CHUNK", 3)  # several chunks
     torch.manual_seed(0)
-    p = torch.randn(8, 5, dtype=torch.double, requires_grad=True)
+    n, d = 9, 5
+    directed = torch.randint(0, n, (2, 25))  # a directed graph: the backward needs the transposes
+    adj, views = _plus_identity(directed, n, 2.0), [_plus_identity(directed[:, :k], n, 3.0) for k in (10, 18)]
+    perm = torch.randperm(n)
+    xw = torch.randn(n, d, dtype=torch.double, requires_grad=True)
+    b = torch.randn(d, dtype=torch.double, requires_grad=True)
     a = torch.tensor([0.25], dtype=torch.double, requires_grad=True)
-    u = torch.randn(5, dtype=torch.double, requires_grad=True)
-    assert torch.autograd.gradcheck(_PReLUMean.apply, (p, a))
-    assert torch.autograd.gradcheck(_PReLUScore.apply, (p, a, u))
-    ref = F.prelu(p, a)
-    assert torch.allclose(_PReLUMean.apply(p, a), ref.mean(0))
-    assert torch.allclose(_PReLUScore.apply(p, a, u), ref @ u)
+    weight = torch.randn(d, d, dtype=torch.double, requires_grad=True)
+    c = torch.tensor(0.3, dtype=torch.double, requires_grad=True)
+    inputs = (xw, b, a, weight, c)
+
+    def ours(*tensors):
+        return _ContrastiveLoss.apply(*tensors, adj, adj.transpose(), views, [v.transpose() for v in views], perm)
+
+    ref = reference_loss(*inputs, adj, views, perm)
+    assert torch.allclose(ours(*inputs), ref)
+    for mine, theirs in zip(torch.autograd.grad(ours(*inputs), inputs), torch.autograd.grad(ref, inputs),
+                            strict=True):
+        assert torch.allclose(mine, theirs)
+    assert torch.autograd.gradcheck(ours, inputs)
 
 
 def test_advanced_gcn_is_the_official_dense_gcn():
