@@ -63,9 +63,12 @@ epochs without a new lowest (MEOW's official early stopping; the official code k
 state and reads its embedding from a training-mode forward, with dropout); ``select='probe'``
 scores the logistic-regression probe on the **validation** nodes every ``eval_every`` epochs from
 ``start_eval`` on and keeps the best (mean of validation Macro-F1, Micro-F1 and AUC over the label
-rates). AdaMEOW's official ``main.py`` scores the *test* split every 100 epochs after
-``start_eval`` (and stops reporting below an AUC limit): its reported figures are selected on
-test. The final scores are :func:`graphkit.train.probe.linear_probe` (50 repeats of an Adam-trained
+rates). ``embedding='last_train'`` evaluates instead what the official MEOW evaluates (its
+``get_embeds()``): :math:`z` from the forward of the *last* training epoch, in training mode (dropout
+on), with the parameters before that epoch's update — no selection at all, so no test labels either;
+every fit also returns it as ``result.last_train_embedding``. AdaMEOW's official ``main.py`` scores
+the *test* split every 100 epochs after ``start_eval`` (and stops reporting below an AUC limit): its
+reported figures are selected on test. The final scores are :func:`graphkit.train.probe.linear_probe` (50 repeats of an Adam-trained
 logistic regression, 200 iterations, Ma-F1 / Mi-F1 / AUC at the best validation iteration) for
 each label rate and :func:`graphkit.train.probe.probe_clustering` (k-means NMI / ARI, 10 repeats).
 
@@ -589,11 +592,15 @@ class AdaMEOW(_MetaPathContrast):
 
     def loss(self, views: MetaPathViews, tau: float, *, chunk_size: int | None = None) -> Tensor:
         """AdaMEOW's training loss: fine view as anchor, learned weights, positive in the denominator."""
-        z_coarse, z_fine, _ = self.views_forward(views)
+        return self._loss_and_embedding(views, tau, chunk_size=chunk_size)[0]
+
+    def _loss_and_embedding(self, views: MetaPathViews, tau: float, *, chunk_size: int | None) -> tuple[Tensor, Tensor]:
+        z_coarse, z_fine, z = self.views_forward(views)
         n = z_fine.size(0)
         if chunk_size is None:
             chunk_size = max(1, _PAIR_BLOCK_ELEMENTS // max(n * self.weight_hidden, 1))
-        return weighted_info_nce(z_fine, z_coarse, tau, self.pair_weights(z_fine, z_coarse), chunk_size=chunk_size)
+        loss = weighted_info_nce(z_fine, z_coarse, tau, self.pair_weights(z_fine, z_coarse), chunk_size=chunk_size)
+        return loss, z
 
 
 # --------------------------------------------------------------------------------------------------
@@ -619,6 +626,7 @@ class _MetaPathConfig(Config):
     normalize_features: bool = True
     legacy: bool = False
     select: Literal["loss", "probe"] = "loss"
+    embedding: Literal["selected", "last_train"] = "selected"
     eval_every: int = 100
     start_eval: int = 0
     chunk_size: int | None = None
@@ -681,6 +689,9 @@ class MEOWConfig(_MetaPathConfig):
             the official ``normalize_adj`` computes on the pruned graphs (module doc; diagnostic only).
         select: ``'loss'`` (lowest training loss, the official criterion) or ``'probe'`` (validation
             score of the probe every ``eval_every`` epochs from ``start_eval``). Never test.
+        embedding: the embedding evaluated and returned: ``'selected'`` (eval mode, the state ``select``
+            keeps) or ``'last_train'`` (the official ``get_embeds()``: the last training epoch's forward,
+            dropout on, parameters before its update; the model is still left in the selected state).
         chunk_size: anchor rows per block of the InfoNCE (``None``: a 64 MB ``[chunk, N]`` block; AdaMEOW:
             a 16 MB ``[chunk, N, 16]`` block of the weight MLP).
         label_rates, eval_lr, eval_weight_decay, eval_repeats, eval_iterations, cluster_repeats: the
@@ -856,15 +867,19 @@ def _train(model, data, config, views, *, seed, device, progress, timer, loss_fn
                       value_name="train_loss" if config.select == "loss" else "valid_probe")
 
 
-def _finish(model, data, config, views, trajectory, timer, seed, extra_time=None) -> FitResult:
-    with timer.inference():
-        embedding = model.embed(views)
+def _finish(model, data, config, views, trajectory, timer, seed, last_train: Tensor,
+            extra_time=None) -> FitResult:
+    if config.embedding == "last_train":
+        embedding = last_train
+    else:
+        with timer.inference():
+            embedding = model.embed(views)
     with timer.stage("evaluation"):
         metrics = evaluate_embedding_probe(embedding, data, config, seed=seed)
     time = timer.summary()
     time.update(extra_time or {})
     return FitResult(metrics, time, trajectory.best_epoch, trajectory.epochs_run, history=trajectory.history,
-                     outputs={"embedding": embedding, "views": views})
+                     outputs={"embedding": embedding, "last_train_embedding": last_train, "views": views})
 
 
 def _prepare(model, data, config, seed, device, warm_start, timer) -> MetaPathViews:
@@ -884,7 +899,8 @@ def fit_meow(model: MEOW, data, config: MEOWConfig, *, seed: int, device: torch.
 
     Selection: by the training loss (``select='loss'``, default; the official early stopping) or by
     the probe's **validation** score (``select='probe'``); never by test. The reported metrics are
-    those of the selected state (module doc). ``time`` adds ``kmeans_s`` (median per epoch, all
+    those of the selected state, or of the last training forward with ``embedding='last_train'``
+    (module doc). ``time`` adds ``kmeans_s`` (median per epoch, all
     clusterings).
 
     Args:
@@ -897,7 +913,7 @@ def fit_meow(model: MEOW, data, config: MEOWConfig, *, seed: int, device: torch.
     Returns:
         :class:`~graphkit.train.result.FitResult`: ``test_macro_f1_20`` / ``test_micro_f1_20`` /
         ``test_auc_20`` (and ``_40``, ``_60``, ``valid_*``, ``_std``), ``nmi``, ``ari``; outputs
-        ``embedding`` and ``views``.
+        ``embedding`` (the one evaluated), ``last_train_embedding`` and ``views``.
 
     Example:
         >>> from graphkit import datasets
@@ -914,11 +930,13 @@ def fit_meow(model: MEOW, data, config: MEOWConfig, *, seed: int, device: torch.
     if too_many:
         raise ValueError(f"num_clusters {too_many} exceed the {n} target nodes; k-means needs k <= {n}")
     centroids: dict[int, Tensor] = {}
+    last: dict[str, Tensor] = {}
     kmeans_times: list[float] = []
     chunk = config.chunk_size or max(1, _BLOCK_ELEMENTS // max(n * (len(config.num_clusters) + 2), 1))
 
     def loss_fn(epoch: int) -> Tensor:
-        z_coarse, z_fine, _ = model.views_forward(views)
+        z_coarse, z_fine, z = model.views_forward(views)
+        last["z"] = z.detach()
         start = timer.stages.get("kmeans", 0.0)
         with timer.stage("kmeans"):
             results = []
@@ -941,7 +959,7 @@ def fit_meow(model: MEOW, data, config: MEOWConfig, *, seed: int, device: torch.
     trajectory = _train(model, data, config, views, seed=seed, device=device, progress=progress, timer=timer,
                         loss_fn=loss_fn)
     extra = {"kmeans_s": statistics.median(kmeans_times) if kmeans_times else 0.0}
-    return _finish(model, data, config, views, trajectory, timer, seed, extra)
+    return _finish(model, data, config, views, trajectory, timer, seed, last["z"], extra)
 
 
 @procedure(AdaMEOW, AdaMEOWConfig)
@@ -965,9 +983,13 @@ def fit_adameow(model: AdaMEOW, data, config: AdaMEOWConfig, *, seed: int, devic
     timer = Timer(device)
     views = _prepare(model, data, config, seed, device, warm_start, timer)
 
+    last: dict[str, Tensor] = {}
+
     def loss_fn(epoch: int) -> Tensor:
-        return model.loss(views, config.tau, chunk_size=config.chunk_size)
+        loss, z = model._loss_and_embedding(views, config.tau, chunk_size=config.chunk_size)
+        last["z"] = z.detach()
+        return loss
 
     trajectory = _train(model, data, config, views, seed=seed, device=device, progress=progress, timer=timer,
                         loss_fn=loss_fn)
-    return _finish(model, data, config, views, trajectory, timer, seed)
+    return _finish(model, data, config, views, trajectory, timer, seed, last["z"])

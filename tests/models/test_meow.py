@@ -79,6 +79,22 @@ def test_adameow_selects_on_validation(data):
     assert len(values) == 2 and values[0] == -math.inf and result.best_epoch == 3
 
 
+@pytest.mark.parametrize("fit,model_cls,config_fn", [(fit_meow, MEOW, meow_config), (fit_adameow, AdaMEOW, ada_config)])
+def test_last_train_embedding_is_the_official_get_embeds(data, fit, model_cls, config_fn):
+    config = config_fn(epochs=4, dropout=0.5)
+    selected = fit(model_cls.from_config(config, data), data, config, seed=0, device="cpu", progress=False)
+    last = selected.last_train_embedding
+    assert last.shape == selected.embedding.shape and not last.requires_grad
+    assert not torch.allclose(last, selected.embedding)  # training mode (dropout) vs the selected eval-mode state
+    official = config.replace(embedding="last_train")
+    result = fit(model_cls.from_config(official, data), data, official, seed=0, device="cpu", progress=False)
+    assert torch.equal(result.embedding, last) and torch.equal(result.last_train_embedding, last)
+    assert result.metrics == evaluate_embedding_probe(last, data, official, seed=0)
+    assert result.metrics != selected.metrics
+    with pytest.raises(ValueError, match="embedding"):
+        config_fn(embedding="last")
+
+
 def test_adameow_chunked_loss_equals_one_block(data):
     config = ada_config(dropout=0.0)
     model = AdaMEOW.from_config(config, data)
@@ -146,6 +162,14 @@ def test_bad_input(data):
         fit_meow(model, unlabeled, meow_config())
     with pytest.raises(ValueError, match="train_mask_30"):
         evaluate_embedding_probe(torch.randn(250, 8), data, meow_config(label_rates=(30,)))
+    # AdaMEOW shares the checks
+    with pytest.raises(ValueError, match="needs a relation author -> subject"):
+        AdaMEOW.from_config(ada_config(metapaths=("pasap",)), data)
+    for tau in (0.0, -0.5):
+        with pytest.raises(ValueError, match="tau"):
+            ada_config(tau=tau)
+    with pytest.raises(ValueError, match="target type 'paper' has no labels"):
+        fit_adameow(AdaMEOW.from_config(ada_config(), unlabeled), unlabeled, ada_config())
 
 
 @pytest.fixture
