@@ -15,7 +15,7 @@ accuracy, Nettack graphs the accuracy on the attacked target nodes (Pro-GNN's
 protocol). Results are appended to ``<out-dir>/robustness_<name>.jsonl`` (one line
 per defence and graph; finished pairs are skipped when the script is run again),
 then tabulated in ``robustness_<name>.md`` and drawn in ``robustness_<name>.png``
-(matplotlib, ``pip install graphkit[plot]``).
+(matplotlib: ``pip install 'graphkit-pyg[plot]'``).
 
 On one thread of a shared 2-core machine Cora takes about two hours (the GCN
 baselines about 8 s per seed, STABLE two to three minutes per graph).
@@ -140,7 +140,7 @@ def plot(records: list[dict], path: Path, dataset: str, attacks, rates: dict, mo
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        print("matplotlib is not installed (pip install graphkit[plot]); skipping the plot")
+        print("matplotlib is not installed (pip install 'graphkit-pyg[plot]'); skipping the plot")
         return False
     fig, axes = plt.subplots(1, len(attacks), figsize=(5.5 * len(attacks), 4), squeeze=False)
     by_key = {(r["model"], r["attack"], r["ptb_rate"]): r for r in records}

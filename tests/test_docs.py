@@ -95,7 +95,7 @@ def test_docstring_examples(name):
 
 # files still telling users to install 'graphkit[...]' (the unrelated PyPI project) instead of 'graphkit-pyg[...]':
 # their issues fix them and delete them here (a fixed file left in this list fails too)
-WRONG_DISTRIBUTION_PENDING = {"benchmarks/robustness.py": "#14", "graphkit/datasets/digits.py": "#17",
+WRONG_DISTRIBUTION_PENDING = {"graphkit/datasets/digits.py": "#17",
                               "graphkit/vision/__init__.py": "#17", "graphkit/vision/_torchvision.py": "#17",
                               "README.md": "#17 (the vision section)"}
 
