@@ -54,3 +54,27 @@ def test_tensor_peak_counts_tensors():
         c = torch.ones(1024, 512)  # 2 MiB, after the first two were freed
         del c
     assert meter.peak_mb == 2.0
+
+
+def test_accuracy_from_runner_records_keeps_what_exists(tmp_path, capsys):
+    import argparse
+
+    bench = _load(ROOT / "benchmarks" / "forward_memory.py")
+
+    def record(model, layers, seed, metrics, **cfg):
+        return json.dumps({"model": model, "dataset": "cora-ml", "seed": seed,
+                           "config": {"num_layers": layers, **cfg}, "metrics": metrics})
+
+    sf = [record("forwardgnn", 2, s, {"layer1_test_accuracy": 0.5 + s / 10, "layer2_test_accuracy": 0.7},
+                 variant="sf", backbone="gcn") for s in range(3)]
+    sf.append(record("forwardgnn", 2, 0, {"layer1_test_accuracy": 0.0, "layer2_test_accuracy": 0.0},
+                     variant="ff-la", backbone="gcn"))  # another variant: not read
+    bp = [record("gcn", 1, s, {"test_accuracy": 0.3}) for s in range(3)] + [record("gcn", 2, 0, {"test_accuracy": 0.8})]
+    (tmp_path / "sf.jsonl").write_text("\n".join(sf) + "\n")
+    (tmp_path / "bp.jsonl").write_text("\n".join(bp) + "\n")
+    args = argparse.Namespace(dataset="cora-ml", backbone="gcn", depths=[1, 2], runs=3)
+    curves = bench.accuracy_from_records(tmp_path / "sf.jsonl", tmp_path / "bp.jsonl", args)
+    assert curves["sf"][1]["values"] == [0.5, 0.6, 0.7] and curves["sf"][2]["n"] == 3
+    assert curves["bp"][1]["n"] == 3 and curves["bp"][2]["values"] == [0.8] and curves["bp"][2]["std"] == 0.0
+    assert curves["missing"] == ["bp depth 2: 1 of 3 seeds"]
+    assert "incomplete records" in capsys.readouterr().err

@@ -398,6 +398,27 @@ def test_amazon_photo_miniature_runs_with_the_official_protocol(tmp_path):
     assert torch.equal(base.test_mask, result.test_mask), "the same fold for the same seed"
 
 
+@pytest.mark.parametrize("model", ["forwardgnn", "gcn"])
+def test_runner_on_an_amazon_photo_miniature_in_its_layout(tmp_path, monkeypatch, model):
+    """The runner path for the kept-back Amazon Photo: ``datasets.load('amazon-photo', root=...)`` reads a
+    miniature ``GraphData/amazon_photo.npz`` (its published-count check pointed at the miniature's counts) and
+    the runner picks the official protocol (5 folds, NormalizeFeatures) from the data set's name."""
+    from graphkit.datasets import npz_graphs
+    from tests.datasets.test_npz_graphs import mini_matrices, true_counts, write_graphdata
+
+    matrices = mini_matrices()
+    write_graphdata(tmp_path / "GraphData" / "amazon_photo.npz", *matrices)
+    monkeypatch.setitem(npz_graphs.PUBLISHED, "amazon-photo", true_counts(*matrices))
+    small = ["--set", "num_layers=2", "--set", "hidden_channels=8"]
+    records = runner.run(["--model", model, "--dataset", "amazon-photo", "--data-root", str(tmp_path), *small,
+                          "--epochs", "2", "--runs", "2", "--quiet", "--out", str(tmp_path / "r.jsonl")])
+    assert [r["seed"] for r in records] == [0, 1] and all(r["dataset"] == "amazon-photo" for r in records)
+    assert all((r["config"]["folds"], r["config"]["normalize_features"]) == (5, True) for r in records)
+    assert all(0 <= r["metrics"]["test_accuracy"] <= 1 for r in records)
+    if model == "forwardgnn":
+        assert records[0]["config"]["variant"] == "sf" and "layer2_test_accuracy" in records[0]["metrics"]
+
+
 def test_runner_runs_a_variant(tmp_path):
     out = tmp_path / "r.jsonl"
     (record,) = runner.run(["--model", "forwardgnn", "--dataset", "csbm", "--data", "num_nodes=200", "--preset",
