@@ -78,3 +78,24 @@ def test_accuracy_from_runner_records_keeps_what_exists(tmp_path, capsys):
     assert curves["bp"][1]["n"] == 3 and curves["bp"][2]["values"] == [0.8] and curves["bp"][2]["std"] == 0.0
     assert curves["missing"] == ["bp depth 2: 1 of 3 seeds"]
     assert "incomplete records" in capsys.readouterr().err
+
+
+def test_results_table_from_runner_records(tmp_path, capsys):
+    table = _load(ROOT / "benchmarks" / "forwardgnn_table.py")
+
+    def record(model, seed, layers, metrics, **cfg):
+        return json.dumps({"model": model, "dataset": "cora-ml", "seed": seed,
+                           "config": {"num_layers": layers, **cfg}, "metrics": metrics})
+
+    sf = [record("forwardgnn", s, 2, {"layer1_test_accuracy": 0.87 + s / 100, "layer2_test_accuracy": 0.88},
+                 variant="sf", backbone="gcn") for s in range(2)]
+    sf.append(record("forwardgnn", 0, 2, {"test_accuracy": 0.5}, variant="sf-top-to-loss", backbone="gcn"))
+    sf.append(record("forwardgnn", 0, 2, {"test_accuracy": 0.1}, variant="sf-top-to-loss", backbone="sage"))
+    bp = [record("gcn", 0, 1, {"test_accuracy": 0.3}), record("gat", 0, 1, {"test_accuracy": 0.9})]
+    (tmp_path / "sf.jsonl").write_text("\n".join(sf) + "\n")
+    (tmp_path / "bp.jsonl").write_text("\n".join(bp) + "\n")
+    text = table.main(["--sf", str(tmp_path / "sf.jsonl"), "--bp", str(tmp_path / "bp.jsonl")])
+    rows = text.splitlines()[2:]
+    assert rows[0].startswith("| SF | 1 | first 1 of a 2-layer stack | 87.50 ± 0.71 | 0.50 | 0,1 | 87.75 ± 1.4 | 0.25 (within")
+    assert rows[2].startswith("| BP (back-propagation) | 1 | 1-layer model | 30.00 ± - |")
+    assert rows[3].startswith("| SF-TOP-TO-LOSS | 2 | 2-layer model | 50.00") and len(rows) == 4  # no sage, no gat
