@@ -31,6 +31,8 @@ from torch_geometric.nn.models import GraphSAGE as PygSAGE
 from torch_geometric.utils import add_self_loops
 
 from graphkit._validation import check_edge_index, check_features, param_dtype
+from graphkit.datasets.digits import SPLIT_PRESET as _DIGITS_SPLIT
+from graphkit.datasets.digits import SPLIT_SOURCE as _DIGITS_SOURCE
 from graphkit.datasets.kfold import OFFICIAL_SEED, with_kfold_split
 from graphkit.models.procedure import graph_info, procedure
 from graphkit.nn.model import Model, reinitialize
@@ -304,7 +306,8 @@ class MLPConfig(NodeClassifierConfig):
                              "weight decay 5e-4")
     presets: ClassVar[dict[str, Preset]] = {"cocitation-cora": _HYPER_MLP, "cocitation-pubmed": _HYPER_MLP,
                                             "cocitation-citeseer": _HYPER_MLP, "coauthorship-cora": _HYPER_MLP,
-                                            "coauthorship-dblp": _HYPER_MLP}
+                                            "coauthorship-dblp": _HYPER_MLP,
+                                            "digits-knn": Preset(source=_DIGITS_SOURCE, **_DIGITS_SPLIT)}
 
 
 @dataclass(frozen=True)
@@ -327,6 +330,7 @@ class GCNConfig(NodeClassifierConfig):
            for name in ("prognn-cora", "prognn-citeseer", "prognn-cora-ml", "prognn-polblogs", "prognn-pubmed")},
         "cora-ml": _FORWARDGNN_BP,
         "amazon-photo": _FORWARDGNN_BP,
+        "digits-knn": Preset(source=_DIGITS_SOURCE, **_DIGITS_SPLIT),
     }
 
 

@@ -59,6 +59,8 @@ from torch import Tensor, nn
 from torch_geometric.data import Data
 
 from graphkit._validation import check_dropout, check_features, check_int
+from graphkit.datasets.digits import SPLIT_PRESET as DIGITS_SPLIT
+from graphkit.datasets.digits import SPLIT_SOURCE as DIGITS_SOURCE
 from graphkit.datasets.hypergraphs import graph_to_hypergraph
 from graphkit.datasets.node_splits import per_class_split
 from graphkit.models.baselines import MLP
@@ -224,6 +226,8 @@ class LightHGNNPlus(LightHGNN):
 # --------------------------------------------------------------------------- configs
 
 
+_DIGITS = Preset(source=DIGITS_SOURCE, **DIGITS_SPLIT)
+
 _LIGHTHGNN_SOURCE = (
     "LightHGNN official code (iMoonLab/LightHGNN, config defaults): HGNN teacher hidden 32 / dropout 0.5; MLP "
     "student hidden 128; Adam lr 0.01, wd 5e-4, 200 epochs each, best-validation selection; lambda 0 (pure KD), "
@@ -272,7 +276,7 @@ class LightHGNNConfig(DistillationConfig):
 
     source: ClassVar[str] = _LIGHTHGNN_SOURCE
     # the official config is one for every data set: each preset is the defaults
-    presets: ClassVar[dict[str, Preset]] = {name: Preset() for name in HYPERGRAPHS}
+    presets: ClassVar[dict[str, Preset]] = {**{name: Preset() for name in HYPERGRAPHS}, "digits-knn": _DIGITS}
 
     def check(self) -> None:
         super().check()
@@ -322,7 +326,7 @@ class HGNNConfig(Config):
         "dropout 0.5, Adam lr 0.01, wd 5e-4, 200 epochs, best-validation checkpoint; split 20 train / 100 val per "
         "class; singleton hyperedges for vertices in no hyperedge (graphkit choice, see "
         "lighthgnn.prepare_hypergraph)")
-    presets: ClassVar[dict[str, Preset]] = {name: Preset() for name in HYPERGRAPHS}
+    presets: ClassVar[dict[str, Preset]] = {**{name: Preset() for name in HYPERGRAPHS}, "digits-knn": _DIGITS}
 
     def check(self) -> None:
         require_positive(self, "hidden_channels", "num_layers", "epochs")

@@ -58,6 +58,16 @@ def test_the_runner_trains_on_it(tmp_path):
 
     out = tmp_path / "r.jsonl"
     records = run(["--model", "gcn", "--dataset", "digits-knn", "--quick", "--quiet", "--data", "features=pixels",
-                   "--set", "train_per_class=10", "--set", "val_per_class=10", "--out", str(out)])
+                   "--out", str(out)])
     assert records[0]["dataset"] == "digits-knn" and 0 <= records[0]["metrics"]["test_accuracy"] <= 1
+    # the preset draws the 10 / 10 per-class split, no --set needed
+    assert records[0]["config"]["train_per_class"] == 10 and records[0]["config"]["val_per_class"] == 10
     assert json.loads(out.read_text().splitlines()[0])["data_options"] == {"features": "pixels"}
+
+
+@pytest.mark.parametrize("name", ["gcn", "mlp", "hgnn", "lighthgnn", "lighthgnn+"])
+def test_every_digits_method_has_the_10_per_class_preset(name):
+    from graphkit.models.registry import get_method
+
+    config = get_method(name).config.for_dataset("digits-knn")
+    assert (config.train_per_class, config.val_per_class, config.runs) == (10, 10, 5)
