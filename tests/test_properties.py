@@ -285,9 +285,9 @@ BAD: list[Bad] = [
         features(d, 4, other_width(d, F)))), names=("x has", "LightHGNNPlus")),
     Bad("GLNN", "int64 x", lambda d: (lambda m=glnn(): m(torch.ones(3, F, dtype=torch.long))), TypeError, ("x",)),
     Bad("VQGraph", "NaN in x (the student)", lambda d: (lambda m=vqgraph(): m(with_nan(d, features(d, 4)))),
-        names=("x", "NaN"), pending="#19: VQGraph.forward checks x (check_features, as TeacherStudent.forward)"),
+        names=("x", "NaN")),
     Bad("VQGraph", "x of another width", lambda d: (lambda m=vqgraph(): m(features(d, 4, other_width(d, F)))),
-        names=("x has",), pending="#19: VQGraph.forward checks x's width against the student"),
+        names=("x has",)),
     # ---- FastRP ----
     Bad("FastRP", "issue: a CUDA device that is not there", lambda d: (lambda dev=bad_device(d): graphkit.FastRP(
         8, device=dev).fit(torch.tensor([[0, 1], [1, 0]]))), names=("device", "CUDA")),
@@ -395,19 +395,17 @@ BAD: list[Bad] = [
                                       {"train_per_class": 1, "val_per_class": 1})), names=("data.y", "below -1")),
     Bad("fit_lighthgnn", "issue: labels -5 / -2 silently 'unlabelled'", lambda d: (lambda data=node_data(d): fit(
         "fit_lighthgnn", lighthgnn(), _set_label(d, data, d(st.sampled_from([-5, -2])), mask=None),
-        small(graphkit.LightHGNNConfig, train_per_class=1, val_per_class=1))), names=("data.y", "below -1"),
-        pending="#19: fit_lighthgnn calls check_node_inputs (or documents that negative labels are unlabelled)"),
+        small(graphkit.LightHGNNConfig, train_per_class=1, val_per_class=1))), names=("data.y", "below -1")),
     Bad("fit_vqgraph", "issue: y shorter than x (before the teacher trains)", lambda d: (
         lambda data=node_data(d): fit("fit_vqgraph", vqgraph(), labels(data, y=data.y[:-1]),
                                       small(graphkit.VQGraphConfig))), names=("data.y has", "one label per node")),
     Bad("fit_vqgraph", "issue: a class the model does not predict", lambda d: (lambda data=node_data(d): fit(
         "fit_vqgraph", vqgraph(), _set_label(d, data, C + 3, mask=None),
-        small(graphkit.VQGraphConfig, train_per_class=1, val_per_class=1))), names=("data.y contains class",),
-        pending="#19: fit_vqgraph calls check_node_inputs(num_classes=...) before drawing its split"),
+        small(graphkit.VQGraphConfig, train_per_class=1, val_per_class=1))), names=("data.y contains class",)),
     Bad("fit_vqgraph", "issue: a graph without edges", lambda d: (lambda data=node_data(d): fit(
         "fit_vqgraph", vqgraph(), labels(data, edge_index=torch.empty(2, 0, dtype=torch.long)),
-        small(graphkit.VQGraphConfig, train_per_class=1, val_per_class=1))), names=("largest connected component",),
-        pending="#19: prepare_graph names the LCC and its config key when the component is too small"),
+        small(graphkit.VQGraphConfig, train_per_class=1, val_per_class=1))),
+        names=("largest connected component", "no edges", "train_per_class", "lcc=False")),
     Bad("fit_vqgraph", "issue: a CUDA device that is not there", lambda d: (lambda data=node_data(d): fit(
         "fit_vqgraph", vqgraph(), data, small(graphkit.VQGraphConfig), device=bad_device(d))),
         names=("device", "CUDA")),

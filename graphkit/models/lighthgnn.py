@@ -79,6 +79,7 @@ from graphkit.train.distillation import (
     require_positive,
     train_teacher,
 )
+from graphkit.train.node_classification import check_node_inputs
 from graphkit.train.result import FitResult
 from graphkit.train.timing import Timer
 
@@ -98,11 +99,20 @@ def _sizes(cls: type, data) -> tuple[int, int]:
     return info.num_features, info.num_classes
 
 
-def _check_features_fit(model_name: str, in_channels: int, data) -> None:
-    f = data.x.size(1) if getattr(data, "x", None) is not None and data.x.dim() == 2 else None
-    if f is not None and f != in_channels:
-        raise ValueError(f"{model_name} was built for {in_channels} features but data.x has {f}; build it with "
-                         f"{model_name}.from_config(config, data)")
+def _check_split_keys(config) -> None:
+    if (config.train_per_class is None) != (config.val_per_class is None):
+        raise config_error(config.__class__, "train_per_class and val_per_class are set together: both numbers "
+                                             "(a drawn split) or both null (the data's own masks)")
+    for key in ("train_per_class", "val_per_class"):
+        if getattr(config, key) is not None and getattr(config, key) < 0:
+            raise config_error(config.__class__, f"{key} must be >= 0 or null, got {getattr(config, key)}")
+
+
+def _check_inputs(model, data, config) -> None:
+    """Everything fit_lighthgnn / fit_hgnn need, checked before the split is drawn or a teacher trains."""
+    check_node_inputs(data, num_features=model.in_channels, num_classes=model.out_channels,
+                      owner=type(model).__name__, needs_graph=False, needs_masks=config.train_per_class is None,
+                      multilabel=False, split_hint="set train_per_class and val_per_class in the config")
 
 
 class HGNN(Model):
@@ -243,8 +253,9 @@ class LightHGNNConfig(DistillationConfig):
     Args:
         teacher_hidden, teacher_dropout: the HGNN teacher. (defaults: ``32``, ``0.5``)
         hidden_channels, num_layers, dropout: the MLP student. (defaults: ``128``, ``2``, ``0.5``)
-        train_per_class, val_per_class: LightHGNN's seeded split, the rest is test.
-            (defaults: ``20``, ``100``)
+        train_per_class, val_per_class: LightHGNN's seeded split, the rest is test; labels
+            ``-1`` mark unlabelled vertices, never drawn. Both ``None``: the data's own
+            ``train_mask`` / ``val_mask`` / ``test_mask``. (defaults: ``20``, ``100``)
         self_loops: ``'isolated'`` (a singleton hyperedge for every vertex in none),
             ``'all'`` or ``'none'`` (see :func:`prepare_hypergraph`). (default: ``'isolated'``)
         noise_std: σ of the feature noise of :func:`hyperedge_reliability` (LightHGNN⁺ only). (default: ``1.0``)
@@ -267,8 +278,8 @@ class LightHGNNConfig(DistillationConfig):
     hidden_channels: int = 128
     num_layers: int = 2
     dropout: float = 0.5
-    train_per_class: int = 20
-    val_per_class: int = 100
+    train_per_class: int | None = 20
+    val_per_class: int | None = 100
     self_loops: Literal["isolated", "all", "none"] = "isolated"
     noise_std: float = 1.0
     hc_weight: float = 1.0
@@ -282,9 +293,7 @@ class LightHGNNConfig(DistillationConfig):
         super().check()
         require_positive(self, "teacher_hidden", "hidden_channels", "num_layers")
         require_dropout(self, "teacher_dropout", "dropout")
-        for key in ("train_per_class", "val_per_class"):
-            if getattr(self, key) < 0:
-                raise config_error(self.__class__, f"{key} must be >= 0, got {getattr(self, key)}")
+        _check_split_keys(self)
         if self.noise_std < 0 or self.hc_weight < 0:
             raise config_error(self.__class__, f"noise_std and hc_weight must be >= 0, got {self.noise_std}, "
                                                f"{self.hc_weight}")
@@ -300,7 +309,8 @@ class HGNNConfig(Config):
         epochs: the epoch budget. (default: ``200``)
         patience: epochs without a better validation accuracy before stopping;
             ``None`` runs every epoch (the best state is kept). (default: ``None``)
-        train_per_class, val_per_class: the seeded split. (defaults: ``20``, ``100``)
+        train_per_class, val_per_class: the seeded split (``-1`` labels: unlabelled, never
+            drawn); both ``None``: the data's own masks. (defaults: ``20``, ``100``)
         self_loops: see :class:`LightHGNNConfig`. (default: ``'isolated'``)
         runs: seeds the paper averages. (default: ``5``)
 
@@ -316,8 +326,8 @@ class HGNNConfig(Config):
     weight_decay: float = 5e-4
     epochs: int = 200
     patience: int | None = None
-    train_per_class: int = 20
-    val_per_class: int = 100
+    train_per_class: int | None = 20
+    val_per_class: int | None = 100
     self_loops: Literal["isolated", "all", "none"] = "isolated"
     runs: int = 5
 
@@ -336,16 +346,14 @@ class HGNNConfig(Config):
         if not self.lr > 0 or self.weight_decay < 0:
             raise config_error(self.__class__, f"lr must be > 0 and weight_decay >= 0, got {self.lr}, "
                                                f"{self.weight_decay}")
-        for key in ("train_per_class", "val_per_class"):
-            if getattr(self, key) < 0:
-                raise config_error(self.__class__, f"{key} must be >= 0, got {getattr(self, key)}")
+        _check_split_keys(self)
 
 
 # --------------------------------------------------------------------------- data
 
 
-def prepare_hypergraph(data: Data, *, seed: int = 0, train_per_class: int = 20, val_per_class: int = 100,
-                       self_loops: str = "isolated") -> Data:
+def prepare_hypergraph(data: Data, *, seed: int = 0, train_per_class: int | None = 20,
+                       val_per_class: int | None = 100, self_loops: str = "isolated") -> Data:
     """A ``Data(x, y, hyperedge_index, num_hyperedges, train/val/test_mask)`` with LightHGNN's seeded split.
 
     A graph (``edge_index``, no ``hyperedge_index``) goes through :func:`graph_to_hypergraph`.
@@ -353,7 +361,10 @@ def prepare_hypergraph(data: Data, *, seed: int = 0, train_per_class: int = 20, 
     hyperedge (DHG's convention for graphs; on the HyperGCN co-citation files about half
     of the vertices are in no hyperedge and would otherwise propagate to zero), ``'all'``
     appends one for every vertex, ``'none'`` keeps the hypergraph as given. The split
-    draws from its own generator (``seed``); global RNG state is untouched.
+    draws from its own generator (``seed``; global RNG state is untouched) among the labelled
+    vertices: a label ``-1`` marks an unlabelled vertex, in no mask. With
+    ``train_per_class=None`` (and ``val_per_class=None``) the data's own ``train_mask`` /
+    ``val_mask`` / ``test_mask`` are kept.
     """
     if self_loops not in ("isolated", "all", "none"):
         raise ValueError(f"self_loops must be 'isolated', 'all' or 'none', got {self_loops!r}")
@@ -382,7 +393,26 @@ def prepare_hypergraph(data: Data, *, seed: int = 0, train_per_class: int = 20, 
         if weight is not None:
             weight = torch.cat([weight, weight.new_ones(loops.numel())])
         m += loops.numel()
-    train, val, test = per_class_split(data.y, train_per_class, val_per_class=val_per_class, seed=seed)
+    if (train_per_class is None) != (val_per_class is None):
+        raise ValueError("train_per_class and val_per_class are given together (a drawn split) or both None "
+                         "(the data's own masks)")
+    if train_per_class is None:
+        masks = []
+        for name in ("train_mask", "val_mask", "test_mask"):
+            mask = getattr(data, name, None)
+            if mask is None or not bool(mask.any()):
+                raise ValueError(f"data.{name} {'is missing' if mask is None else 'selects no vertex'}: with "
+                                 f"train_per_class=None the data's own split is used; set train_per_class and "
+                                 f"val_per_class to draw one")
+            masks.append(mask)
+        train, val, test = masks
+    else:
+        try:
+            train, val, test = per_class_split(data.y, train_per_class, val_per_class=val_per_class, seed=seed)
+        except ValueError as exc:
+            raise ValueError(f"cannot draw the split (train_per_class={train_per_class}, val_per_class="
+                             f"{val_per_class}): {exc}. Lower train_per_class / val_per_class, or set both to "
+                             f"null to use the data's own masks") from None
     out = Data(x=data.x, y=data.y, hyperedge_index=hyperedge_index, num_nodes=n, train_mask=train,
                val_mask=val, test_mask=test)
     out.num_hyperedges = m
@@ -503,7 +533,13 @@ def fit_lighthgnn(model: LightHGNN, data, config: LightHGNNConfig, *, seed: int,
     Args:
         model: a :class:`LightHGNN` or :class:`LightHGNNPlus`; both parts are trained in place.
         data: a hypergraph ``Data`` (``x``, ``y``, ``hyperedge_index``, ``num_hyperedges``,
-            optional ``hyperedge_weight``) or a graph (``edge_index``, converted).
+            optional ``hyperedge_weight``) or a graph (``edge_index``, converted). ``y`` holds
+            class ids ``< out_channels``; the split is drawn (``train_per_class`` /
+            ``val_per_class``) among the labelled vertices: ``-1`` means *unlabelled* there,
+            any other negative label is an error. With ``train_per_class=None`` the data's own
+            ``train_mask`` / ``val_mask`` / ``test_mask`` are used (every vertex in them
+            labelled). Checked before anything trains
+            (:func:`~graphkit.train.node_classification.check_node_inputs`).
         config: a :class:`LightHGNNConfig` (or a dict of its keys).
         seed, device, progress, warm_start: see :mod:`graphkit.models.procedure`;
             ``seed`` also draws the split, the held-out vertices and LightHGNN⁺'s noise and hyperedge samples.
@@ -527,9 +563,9 @@ def fit_lighthgnn(model: LightHGNN, data, config: LightHGNNConfig, *, seed: int,
         >>> result.model is model, "teacher_test_accuracy" in result.metrics
         (True, True)
     """
+    _check_inputs(model, data, config)
     plus = isinstance(model, LightHGNNPlus)
     hyper = _hypergraph(data, config, seed).to(device)
-    _check_features_fit(type(model).__name__, model.in_channels, hyper)
     reliability = {}
 
     def make_plugins(teacher, d):
@@ -562,7 +598,7 @@ def fit_hgnn(model: HGNN, data, config: HGNNConfig, *, seed: int, device: torch.
 
     Args:
         model: an :class:`HGNN`, trained in place.
-        data: a hypergraph or graph ``Data`` (see :func:`fit_lighthgnn`).
+        data: a hypergraph or graph ``Data``, its labels and split as in :func:`fit_lighthgnn`.
         config: an :class:`HGNNConfig` (or a dict of its keys).
         seed, device, progress, warm_start: see :mod:`graphkit.models.procedure`; ``seed`` also draws the split.
 
@@ -579,8 +615,8 @@ def fit_hgnn(model: HGNN, data, config: HGNNConfig, *, seed: int, device: torch.
         >>> result.model.hidden_channels
         32
     """
+    _check_inputs(model, data, config)
     d = _hypergraph(data, config, seed).to(device)
-    _check_features_fit("HGNN", model.in_channels, d)
     model.to(device)
     if not warm_start:
         reinitialize(model)

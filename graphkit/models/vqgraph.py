@@ -76,7 +76,7 @@ from torch_geometric.data import Data
 from torch_geometric.nn import GCNConv, SAGEConv
 from torch_geometric.utils import subgraph
 
-from graphkit._validation import check_dropout, check_edge_index, check_features, check_int
+from graphkit._validation import check_dropout, check_edge_index, check_features, check_int, param_dtype
 from graphkit.datasets.node_splits import per_class_split
 from graphkit.models.baselines import MLP, SAGE
 from graphkit.models.procedure import graph_info, procedure
@@ -92,6 +92,7 @@ from graphkit.train.distillation import (
     require_dropout,
     require_positive,
 )
+from graphkit.train.node_classification import check_node_inputs
 from graphkit.train.result import FitResult
 
 __all__ = ["GLNN", "GLNNConfig", "VQGraph", "VQGraphConfig", "VQGraphStudent", "VQGraphTokenizer", "fit_glnn",
@@ -148,6 +149,7 @@ class VQGraphTokenizer(Model):
         if encoder not in ("sage", "gcn"):
             raise ValueError(f"encoder must be 'sage' or 'gcn', got {encoder!r}")
         check_int("edge_batch", edge_batch, minimum=0)
+        self.in_channels = in_channels
         self.encoder = SAGEConv(in_channels, code_dim) if encoder == "sage" else GCNConv(in_channels, code_dim)
         self.vq = VectorQuantizer(num_codes, code_dim, decay=decay, commitment_weight=commitment_weight,
                                   dead_code_threshold=dead_code_threshold, seed=seed)
@@ -170,6 +172,10 @@ class VQGraphTokenizer(Model):
         self.gen.manual_seed(seed)
 
     def encode(self, x: Tensor, edge_index: Tensor) -> Tensor:
+        """The encoder's output ``h [N, code_dim]`` (before quantisation); checks ``x`` and ``edge_index``."""
+        check_features(x, name="x", num_features=self.in_channels, dtype=param_dtype(self),
+                       owner=type(self).__name__)
+        check_edge_index(edge_index, x.size(0), name="edge_index", nodes_from="x")
         return F.dropout(F.relu(self.encoder(x, edge_index)), self.dropout, self.training)
 
     @torch.no_grad()
@@ -323,6 +329,8 @@ class VQGraph(Model):
         self.student.reset_parameters()
 
     def forward(self, x: Tensor) -> Tensor:
+        check_features(x, name="x", num_features=self.in_channels, dtype=param_dtype(self.student),
+                       owner=type(self).__name__)
         return self.student(x)[0]
 
     def extra_repr(self) -> str:
@@ -395,8 +403,8 @@ class _GraphDistillationConfig(DistillationConfig):
     hidden_channels: int = 128
     num_layers: int = 2
     dropout: float = 0.6
-    train_per_class: int = 20
-    val_per_class: int = 30
+    train_per_class: int | None = 20
+    val_per_class: int | None = 30
     lcc: bool = True
     student_weight_decay: float = 5e-3
     epochs: int = 500
@@ -408,15 +416,20 @@ class _GraphDistillationConfig(DistillationConfig):
         super().check()
         require_positive(self, "teacher_hidden", "hidden_channels", "num_layers")
         require_dropout(self, "teacher_dropout", "dropout")
+        if (self.train_per_class is None) != (self.val_per_class is None):
+            raise config_error(self.__class__, "train_per_class and val_per_class are set together: both "
+                                               "numbers (a drawn split) or both null (the data's own masks)")
         for key in ("train_per_class", "val_per_class"):
-            if getattr(self, key) < 0:
-                raise config_error(self.__class__, f"{key} must be >= 0, got {getattr(self, key)}")
+            if getattr(self, key) is not None and getattr(self, key) < 0:
+                raise config_error(self.__class__, f"{key} must be >= 0 or null, got {getattr(self, key)}")
 
 
 _SHARED_ARGS = """
         hidden_channels, num_layers, dropout: the MLP student. (defaults: ``128``, ``2``, ``0.6``)
         train_per_class, val_per_class: the GLNN split on the largest component, the rest
-            test. (defaults: ``20``, ``30``)
+            test; labels ``-1`` mark unlabelled nodes, never drawn. Both ``None``: the data's
+            own ``train_mask`` / ``val_mask`` / ``test_mask``, restricted to the component.
+            (defaults: ``20``, ``30``)
         lcc: restrict to the largest connected component first. (default: ``True``)
         epochs, patience, select_ties: each stage runs up to 500 epochs, stops after 50
             without a better validation accuracy, and a tie keeps the later state
@@ -553,13 +566,21 @@ def restrict_graph(data: Data, keep: Tensor) -> Data:
                 train_mask=data.train_mask[keep], val_mask=data.val_mask[keep], test_mask=data.test_mask[keep])
 
 
-def prepare_graph(data: Data, *, seed: int = 0, lcc: bool = True, train_per_class: int = 20,
-                  val_per_class: int = 30) -> Data:
+def prepare_graph(data: Data, *, seed: int = 0, lcc: bool = True, train_per_class: int | None = 20,
+                  val_per_class: int | None = 30) -> Data:
     """GLNN protocol: the largest connected component, seeded ``train_per_class`` / ``val_per_class`` / rest split.
 
     Returns a ``Data(x, y, edge_index, train/val/test_mask, kept_nodes)`` relabelled to the
-    component; ``kept_nodes`` is the bool mask ``[N]`` of the kept nodes of ``data``. The split
-    draws from its own generator (``seed``).
+    component (``lcc=False``: every node); ``kept_nodes`` is the bool mask ``[N]`` of the kept
+    nodes of ``data``. The split draws from its own generator (``seed``) among the labelled
+    nodes: a label ``-1`` marks an unlabelled node, in no mask. With ``train_per_class=None``
+    (and ``val_per_class=None``) the data's own ``train_mask`` / ``val_mask`` / ``test_mask``
+    are kept, restricted to the component.
+
+    Raises:
+        ValueError: the component (or the graph) has too few labelled nodes of a class for
+            the split, or a mask of the data's own split selects no node of the component;
+            the message names ``train_per_class`` / ``val_per_class`` and ``lcc=False``.
     """
     if getattr(data, "x", None) is None or getattr(data, "edge_index", None) is None:
         raise ValueError("VQGraph / GLNN need node features data.x and a graph data.edge_index")
@@ -568,12 +589,42 @@ def prepare_graph(data: Data, *, seed: int = 0, lcc: bool = True, train_per_clas
     check_edge_index(data.edge_index, n, name="data.edge_index")
     if getattr(data, "y", None) is None or data.y.dim() != 1:
         raise ValueError("VQGraph / GLNN need single-label targets y [N]")
+    if (train_per_class is None) != (val_per_class is None):
+        raise ValueError("train_per_class and val_per_class are given together (a drawn split) or both None "
+                         "(the data's own masks)")
     keep = largest_component(data.edge_index, n) if lcc else torch.ones(n, dtype=torch.bool)
     keep = keep.to(data.edge_index.device)
+    size = int(keep.sum())
+    edges = int(data.edge_index.size(1))
+    edges = "data.edge_index has no edges" if edges == 0 else f"{edges} edges in the graph"
+    where = f"the largest connected component ({size} of {n} nodes; {edges})" if lcc else f"the graph ({n} nodes)"
+    widen = lcc and size < n  # the component leaves nodes out: lcc=False would use them
     ei, _ = subgraph(keep, data.edge_index, relabel_nodes=True, num_nodes=n)
     y = data.y[keep]
-    train, val, test = per_class_split(y, train_per_class, val_per_class=val_per_class, seed=seed)
-    return Data(x=data.x[keep], y=y, edge_index=ei, num_nodes=int(keep.sum()), train_mask=train,
+    if train_per_class is None:
+        masks = []
+        for name in ("train_mask", "val_mask", "test_mask"):
+            mask = getattr(data, name, None)
+            if mask is None:
+                raise ValueError(f"data.{name} is missing: with train_per_class=None the data's own split is used; "
+                                 f"set train_per_class and val_per_class to draw one")
+            mask = mask.to(keep.device)[keep]
+            if not bool(mask.any()):
+                raise ValueError(f"data.{name} selects no node of {where}; "
+                                 f"{'set lcc=False to use every node, or ' if widen else ''}set train_per_class "
+                                 f"and val_per_class to draw a split")
+            masks.append(mask)
+        train, val, test = masks
+    else:
+        try:
+            train, val, test = per_class_split(y, train_per_class, val_per_class=val_per_class, seed=seed)
+        except ValueError as exc:
+            raise ValueError(f"cannot draw the split (train_per_class={train_per_class}, val_per_class="
+                             f"{val_per_class}) in {where}: {exc}. Lower train_per_class / val_per_class"
+                             f"{', set lcc=False to use every node' if widen else ''}, or set both to null to "
+                             f"use the data's own masks") from None
+        train, val, test = (m.to(keep.device) for m in (train, val, test))
+    return Data(x=data.x[keep], y=y, edge_index=ei, num_nodes=size, train_mask=train,
                 val_mask=val, test_mask=test, kept_nodes=keep)
 
 
@@ -604,11 +655,12 @@ def _graph(data, config, seed: int, device) -> Data:
                          val_per_class=config.val_per_class).to(device)
 
 
-def _check_fit(model, g: Data) -> None:
-    if g.x.size(1) != model.in_channels:
-        name = type(model).__name__
-        raise ValueError(f"{name} was built for {model.in_channels} features but data.x has {g.x.size(1)}; "
-                         f"build it with {name}.from_config(config, data)")
+def _check_inputs(model, data, config) -> None:
+    """Everything fit_vqgraph / fit_glnn need, checked before the split is drawn or a teacher trains."""
+    drawn = config.train_per_class is not None
+    check_node_inputs(data, num_features=model.in_channels, num_classes=model.out_channels,
+                      owner=type(model).__name__, needs_graph=True, needs_masks=not drawn, multilabel=False,
+                      split_hint="set train_per_class and val_per_class in the config")
 
 
 def _graph_forward(teacher: nn.Module, d: Data):
@@ -630,7 +682,12 @@ def fit_vqgraph(model: VQGraph, data, config: VQGraphConfig, *, seed: int, devic
 
     Args:
         model: a :class:`VQGraph`; tokenizer and student are trained in place.
-        data: a graph ``Data`` with ``x``, ``y`` ``[N]`` and ``edge_index``.
+        data: a graph ``Data`` with ``x``, ``y`` ``[N]`` (class ids ``< out_channels``) and
+            ``edge_index``. The split is drawn (``train_per_class`` / ``val_per_class``) among
+            the labelled nodes: ``-1`` means *unlabelled* there, any other negative label is an
+            error. With ``train_per_class=None`` the data's own ``train_mask`` / ``val_mask`` /
+            ``test_mask`` are used (every node in them labelled). Checked before anything
+            trains (:func:`~graphkit.train.node_classification.check_node_inputs`).
         config: a :class:`VQGraphConfig` (or a dict of its keys).
         seed, device, progress, warm_start: see :mod:`graphkit.models.procedure`;
             ``seed`` also draws the split and the held-out nodes, and (unless
@@ -661,8 +718,8 @@ def fit_vqgraph(model: VQGraph, data, config: VQGraphConfig, *, seed: int, devic
         >>> result.codebook.shape
         torch.Size([64, 128])
     """
+    _check_inputs(model, data, config)
     g = _graph(data, config, seed, device)
-    _check_fit(model, g)
 
     def make_plugins(tokenizer, d):
         tokenizer.eval()
@@ -696,7 +753,12 @@ def fit_glnn(model: GLNN, data, config: GLNNConfig, *, seed: int, device: torch.
 
     Args:
         model: a :class:`GLNN`; teacher and student are trained in place.
-        data: a graph ``Data`` with ``x``, ``y`` ``[N]`` and ``edge_index``.
+        data: a graph ``Data`` with ``x``, ``y`` ``[N]`` (class ids ``< out_channels``) and
+            ``edge_index``. The split is drawn (``train_per_class`` / ``val_per_class``) among
+            the labelled nodes: ``-1`` means *unlabelled* there, any other negative label is an
+            error. With ``train_per_class=None`` the data's own ``train_mask`` / ``val_mask`` /
+            ``test_mask`` are used (every node in them labelled). Checked before anything
+            trains (:func:`~graphkit.train.node_classification.check_node_inputs`).
         config: a :class:`GLNNConfig` (or a dict of its keys).
         seed, device, progress, warm_start: see :mod:`graphkit.models.procedure`;
             ``seed`` also draws the split and the held-out nodes.
@@ -720,8 +782,8 @@ def fit_glnn(model: GLNN, data, config: GLNNConfig, *, seed: int, device: torch.
         >>> result.model is model
         True
     """
+    _check_inputs(model, data, config)
     g = _graph(data, config, seed, device)
-    _check_fit(model, g)
     result = distill(model.teacher, model.student, g, config, teacher_forward=_graph_forward,
                      restrict=restrict_graph, seed=seed, device=device, progress=progress, warm_start=warm_start)
     model.eval()

@@ -218,7 +218,7 @@ def test_wrong_model_wrong_key_wrong_data_give_one_line_errors():
     assert "\n" not in str(info.value)
     with pytest.raises(ValueError, match="unknown key 'hiden_channels' \\(did you mean 'hidden_channels'"):
         HGNNConfig.from_dict({"hiden_channels": 8})
-    with pytest.raises(ValueError, match="built for 8 features but data.x has 16.*from_config"):
+    with pytest.raises(ValueError, match="data.x has 16 features but LightHGNN was built for 8.*from_config"):
         fit_lighthgnn(LightHGNN(8, 3), data, CFG)
     with pytest.raises(ValueError, match="self_loops='bad'"):
         LightHGNNConfig(self_loops="bad")
@@ -232,9 +232,11 @@ def test_presets_build_and_keep_the_official_settings():
                 "student_weight_decay": 5e-4, "epochs": 200, "lam": 0.0, "temperature": 1.0, "legacy": False,
                 "setting": "transductive", "held_out": 0.9, "train_per_class": 20, "val_per_class": 100,
                 "self_loops": "isolated", "noise_std": 1.0, "hc_weight": 1.0, "runs": 5, "patience": None}
-    assert set(LightHGNNConfig.presets) == {"cocitation-cora", "cocitation-pubmed", "cocitation-citeseer",
-                                            "coauthorship-cora", "coauthorship-dblp"}
-    for name in LightHGNNConfig.presets:
+    hypergraphs = {"cocitation-cora", "cocitation-pubmed", "cocitation-citeseer", "coauthorship-cora",
+                   "coauthorship-dblp"}
+    # the official config for every HyperGCN hypergraph; digits-knn (issue #17) is graphkit's own split
+    assert set(LightHGNNConfig.presets) == set(HGNNConfig.presets) == hypergraphs | {"digits-knn"}
+    for name in hypergraphs:
         assert LightHGNNConfig.paper(name).to_dict().items() >= official.items()
         assert HGNNConfig.paper(name) == HGNNConfig()
     assert LightHGNNConfig.for_dataset("cora").to_dict().items() >= official.items()
@@ -284,3 +286,38 @@ def test_runner_on_kept_back_cocitation_citeseer_in_its_layout(tmp_path, model):
                             "--quick", "--quiet", "--out", str(tmp_path / "runs.jsonl")])
     assert record["dataset"] == "cocitation-citeseer" and record["config"]["val_per_class"] == 100
     assert {"test_accuracy", "teacher_test_accuracy"} <= set(record["metrics"])
+
+
+def test_inputs_checked_before_training_and_the_data_masks_when_no_split_is_drawn():
+    data = planted_hypergraph()
+    # -1 is unlabelled where the split is drawn: such vertices are in no mask
+    unlabelled = data.clone()
+    unlabelled.y = data.y.clone()
+    unlabelled.y[:6] = -1
+    d = prepare_hypergraph(unlabelled, train_per_class=5, val_per_class=10)
+    assert not bool((d.train_mask | d.val_mask | d.test_mask)[:6].any())
+    # train_per_class=None: the data's own masks
+    own = data.clone()
+    own.train_mask = torch.arange(90) % 3 == 0
+    own.val_mask = torch.arange(90) % 3 == 1
+    own.test_mask = torch.arange(90) % 3 == 2
+    none = {"train_per_class": None, "val_per_class": None}
+    result = fit_hgnn(HGNN(16, 8, 3), own, HGNNConfig(epochs=2, **none), progress=False)
+    assert torch.equal(result.train_mask, own.train_mask)
+    result = fit_lighthgnn(LightHGNN(16, 3), own, CFG.replace(epochs=2, **none), progress=False)
+    assert torch.equal(result.test_mask, own.test_mask)
+    with pytest.raises(ValueError, match="data.train_mask is missing.*set train_per_class and val_per_class"):
+        fit_lighthgnn(LightHGNN(16, 3), data, CFG.replace(**none))
+    with pytest.raises(ValueError, match="train_per_class and val_per_class are set together"):
+        HGNNConfig(val_per_class=None)
+    # labels the model does not predict, labels below -1: refused before the split is drawn
+    bad = data.clone()
+    bad.y = data.y.clone()
+    bad.y[4] = 5
+    with pytest.raises(ValueError, match="data.y contains class 5 but HGNN predicts 3"):
+        fit_hgnn(HGNN(16, 8, 3), bad, HGNNConfig(epochs=2, train_per_class=5, val_per_class=10))
+    bad.y[4] = -5
+    with pytest.raises(ValueError, match="below -1"):
+        fit_lighthgnn(LightHGNNPlus(16, 3), bad, CFG)
+    with pytest.raises(ValueError, match=r"cannot draw the split \(train_per_class=40, val_per_class=10\).*Lower"):
+        fit_lighthgnn(LightHGNN(16, 3), data, CFG.replace(train_per_class=40))

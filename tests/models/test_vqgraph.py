@@ -227,7 +227,7 @@ def test_wrong_model_wrong_key_wrong_data_give_one_line_errors():
         GLNNConfig().replace(code_weight=1.0)  # GLNN has no codebook
     with pytest.raises(TypeError, match="expected a GLNNConfig, got a VQGraphConfig"):
         fit_glnn(GLNN(12, 3), data, VQ_CFG)
-    with pytest.raises(ValueError, match="built for 5 features but data.x has 12"):
+    with pytest.raises(ValueError, match="data.x has 12 features but GLNN was built for 5"):
         fit_glnn(GLNN(5, 3), data, GLNN_CFG)
     with pytest.raises(ValueError, match="num_layers must be >= 2"):
         VQGraphConfig(num_layers=1)
@@ -315,3 +315,61 @@ def test_runner_on_kept_back_amazon_photo_in_its_layout(tmp_path, model):
     assert {"test_accuracy", "teacher_test_accuracy"} <= set(record["metrics"])
     if model == "vqgraph":
         assert record["config"]["num_codes"] == 1024 and 0 < record["metrics"]["codebook_live_share"] <= 1
+
+
+def test_inputs_checked_before_training_and_the_data_masks_when_no_split_is_drawn():
+    data = planted_graph()
+    iso = Data(x=torch.cat([data.x, torch.randn(2, 12)]), y=torch.cat([data.y, torch.tensor([0, 1])]),
+               edge_index=data.edge_index, num_nodes=92)
+    # -1 is unlabelled where the split is drawn: such nodes are in no mask
+    unlabelled = iso.clone()
+    unlabelled.y = iso.y.clone()
+    unlabelled.y[:6] = -1
+    g = prepare_graph(unlabelled, train_per_class=5, val_per_class=5)
+    assert not bool((g.train_mask | g.val_mask | g.test_mask)[:6].any())
+    assert int(g.test_mask.sum()) == 90 - 6 - 30
+    # train_per_class=None: the data's own masks, restricted to the component
+    own = iso.clone()
+    own.train_mask = torch.arange(92) % 3 == 0
+    own.val_mask = torch.arange(92) % 3 == 1
+    own.test_mask = torch.arange(92) % 3 == 2
+    g = prepare_graph(own, train_per_class=None, val_per_class=None)
+    assert torch.equal(g.train_mask, own.train_mask[:90]) and torch.equal(g.test_mask, own.test_mask[:90])
+    cfg = VQ_CFG.replace(epochs=2, train_per_class=None, val_per_class=None)
+    result = fit_glnn(GLNN(12, 3, hidden_channels=8, teacher_hidden=8), own, GLNNConfig(epochs=2).replace(
+        train_per_class=None, val_per_class=None), progress=False)
+    assert torch.equal(result.train_mask, own.train_mask[:90])
+    with pytest.raises(ValueError, match="data.train_mask is missing.*set train_per_class and val_per_class"):
+        fit_vqgraph(VQGraph(12, 3, code_dim=8, num_codes=8), iso, cfg)
+    with pytest.raises(ValueError, match="train_per_class and val_per_class are set together"):
+        VQGraphConfig(train_per_class=None)
+    # labels the model does not predict, labels below -1: refused before the split is drawn
+    bad = iso.clone()
+    bad.y = iso.y.clone()
+    bad.y[4] = 7
+    with pytest.raises(ValueError, match="data.y contains class 7 but VQGraph predicts 3"):
+        fit_vqgraph(VQGraph(12, 3, code_dim=8, num_codes=8), bad, VQ_CFG)
+    bad.y[4] = -3
+    with pytest.raises(ValueError, match="below -1"):
+        fit_glnn(GLNN(12, 3), bad, GLNN_CFG)
+    # a graph without edges: its largest component is one node, and the message says which keys to change
+    empty = Data(x=data.x, y=data.y, edge_index=torch.empty(2, 0, dtype=torch.long), num_nodes=90)
+    with pytest.raises(ValueError, match=r"largest connected component \(1 of 90 nodes; data.edge_index has no "
+                                         r"edges\).*train_per_class / val_per_class, set lcc=False"):
+        fit_vqgraph(VQGraph(12, 3, code_dim=8, num_codes=8), empty, VQ_CFG)
+    with pytest.raises(ValueError, match="cannot draw the split .* in the graph \\(90 nodes\\): class 0"):
+        prepare_graph(data, lcc=False, train_per_class=20, val_per_class=20)
+
+
+def test_forward_checks_x():
+    model = VQGraph(12, 3, code_dim=8, num_codes=8)
+    x = torch.randn(4, 12)
+    x[1, 2] = float("nan")
+    with pytest.raises(ValueError, match="x contains NaN"):
+        model(x)
+    with pytest.raises(ValueError, match="x has 5 features but VQGraph was built for 12"):
+        model(torch.randn(4, 5))
+    with pytest.raises(ValueError, match="x has 5 features but VQGraphTokenizer was built for 12"):
+        model.tokenizer(torch.randn(4, 5), torch.tensor([[0], [1]]))
+    with pytest.raises(ValueError, match="edge_index contains node id 9"):
+        model.tokenizer(torch.randn(4, 12), torch.tensor([[0], [9]]))

@@ -117,3 +117,15 @@ def test_codebook_usage():
     vq = VectorQuantizer(6, 2, seed=0).eval()
     h = torch.randn(9, 2)
     assert vq.usage(h) == codebook_usage(vq(h)[1], 6)
+
+
+def test_source_compiles_without_invalid_escape_warnings():
+    """Docstrings with LaTeX (``\\exp``, ``\\sum``) are raw strings: compiling the module warns about nothing."""
+    import warnings
+    from pathlib import Path
+
+    import graphkit.nn.vector_quantizer as module
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compile(Path(module.__file__).read_text(), module.__file__, "exec")
