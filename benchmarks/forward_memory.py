@@ -4,6 +4,7 @@
     python benchmarks/forward_memory.py                     # Cora-ML, GCN, depths 1-8, 5 splits (about an hour on 1 thread)
     python benchmarks/forward_memory.py --no-accuracy       # the memory curve only (minutes)
     python benchmarks/forward_memory.py --accuracy-from SF.jsonl BP.jsonl   # accuracy from the runner's records
+    python benchmarks/forward_memory.py --memory-from OLD.json --accuracy-from ...  # redraw, no measuring
         [--dataset cora-ml] [--backbone gcn] [--depths 1 2 ...] [--runs 5] [--memory-epochs 10]
         [--epochs E] [--device cpu|cuda] [--data-root DIR] [--json FILE] [--png FILE]
 
@@ -291,9 +292,10 @@ def plot(report: dict, path: Path) -> bool:
         for kind, label, marker in (("sf", "ForwardGNN-SF", "o"), ("bp", "back-propagation", "s")):
             acc = report["accuracy"][kind]
             shown = [d for d in depths if str(d) in acc]
-            line = ax.errorbar(shown, [100 * acc[str(d)]["mean"] for d in shown],
-                               yerr=[100 * acc[str(d)]["std"] for d in shown], marker=marker, capsize=3,
-                               label=label)
+            nan = float("nan")  # a depth without records breaks the line instead of being bridged
+            line = ax.errorbar(depths, [100 * acc[str(d)]["mean"] if str(d) in acc else nan for d in depths],
+                               yerr=[100 * acc[str(d)]["std"] if str(d) in acc else nan for d in depths],
+                               marker=marker, capsize=3, label=label)
             for d in shown:
                 n = acc[str(d)].get("n", report["runs"])
                 if n < report["runs"]:  # fewer splits than asked: say how many beside the point
@@ -324,6 +326,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--no-accuracy", dest="accuracy", action="store_false")
     p.add_argument("--accuracy-from", nargs=2, type=Path, default=None, metavar=("SF_JSONL", "BP_JSONL"),
                    help="read the accuracy curve from runner records instead of training")
+    p.add_argument("--memory-from", type=Path, default=None, metavar="JSON",
+                   help="take the memory curves from an earlier report of this script instead of measuring")
     p.add_argument("--device", default="cpu")
     p.add_argument("--data-root", default=None)
     p.add_argument("--json", type=Path, default=RESULTS / "forwardgnn_memory.json")
@@ -338,9 +342,19 @@ def main(argv: list[str] | None = None) -> dict:
     report = {"dataset": args.dataset, "backbone": args.backbone, "depths": args.depths, "runs": args.runs,
               "memory_epochs": args.memory_epochs, "device": str(device), "threads": torch.get_num_threads(),
               "torch": torch.__version__, "python": platform.python_version()}
-    for key, measured in zip(("memory", "activations"), memory_curve(data, args, device), strict=True):
-        report[key] = {k: ({str(d): v for d, v in curve.items()} if isinstance(curve, dict) else curve)
-                       for k, curve in measured.items()}
+    if args.memory_from:
+        earlier = json.loads(args.memory_from.read_text())
+        if earlier["depths"] != args.depths or earlier["dataset"] != args.dataset or \
+                earlier["backbone"] != args.backbone:
+            p.error(f"--memory-from {args.memory_from}: measured for {earlier['dataset']} / {earlier['backbone']} "
+                    f"at depths {earlier['depths']}, not this run's")
+        for key in ("memory", "activations", "memory_epochs", "device", "threads", "torch", "python"):
+            report[key] = earlier[key]
+        report["memory_source"] = str(args.memory_from)
+    else:
+        for key, measured in zip(("memory", "activations"), memory_curve(data, args, device), strict=True):
+            report[key] = {k: ({str(d): v for d, v in curve.items()} if isinstance(curve, dict) else curve)
+                           for k, curve in measured.items()}
     if args.accuracy:
         curves = accuracy_from_records(*args.accuracy_from, args) if args.accuracy_from else \
             accuracy_curve(data, args, device)

@@ -41,6 +41,10 @@ def test_forward_memory_benchmark(tmp_path, capsys):
     assert saved["memory"]["bp"]["4"] > saved["memory"]["bp"]["2"], "back-propagation memory grows with depth"
     assert len(saved["accuracy"]["sf"]["4"]["values"]) == 2 and report["sf_ratio"] == saved["sf_ratio"]
     assert "peak memory" in capsys.readouterr().out
+    again = bench.main(["--dataset", "csbm", "--data", "num_nodes=300", "--depths", "1", "2", "4", "--no-accuracy",
+                        "--memory-from", str(tmp_path / "m.json"), "--json", str(tmp_path / "n.json"),
+                        "--png", str(tmp_path / "n.png")])
+    assert again["memory"] == saved["memory"] and again["memory_source"] == str(tmp_path / "m.json")
 
 
 def test_tensor_peak_counts_tensors():
