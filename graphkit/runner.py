@@ -19,6 +19,11 @@ whole even when the process is killed, and concurrent runs may share the file);
 line's ``checkpoint``. At the end a mean ± std table is printed. Bad input (an
 unknown name, a bad ``--set`` value, a missing raw file, a device that is not
 there) exits with a one-line ``error:`` message in the command line's terms.
+
+Several processes: ``torchrun --nproc-per-node P -m graphkit.runner ...`` trains
+each run data-parallel over ``P`` ranks (:mod:`graphkit.distributed`: gloo on the
+CPU, NCCL on CUDA, one GPU per rank); rank 0 alone writes the JSON lines (with
+``world_size``), the checkpoints and the table.
 """
 
 from __future__ import annotations
@@ -182,7 +187,7 @@ def _fail(exc: BaseException, context: str = "") -> SystemExit:
 def run(argv: list[str] | None = None) -> list[dict]:
     """Run the protocol; return the JSON records (one per run). Errors exit with a one-line message."""
     args = parse_args(argv)
-    from graphkit import datasets
+    from graphkit import datasets, distributed
     from graphkit._validation import check_device
     from graphkit.models.registry import get_method
 
@@ -190,6 +195,8 @@ def run(argv: list[str] | None = None) -> list[dict]:
         spec = get_method(args.model)
         dspec = datasets.spec(args.dataset)
         device = check_device(args.device, name="--device")
+        if distributed.launched_by_torchrun() and distributed.init(device):
+            device = distributed.device_for(device)
         if dspec.task not in spec.datasets:
             valid = ", ".join(n for kind in spec.datasets for n in datasets.names(kind))
             raise ValueError(f"model {spec.name!r} runs on {'/'.join(spec.datasets)} data sets; {dspec.name!r} is a "
@@ -208,15 +215,16 @@ def run(argv: list[str] | None = None) -> list[dict]:
     except (OSError, ValueError, TypeError) as exc:  # missing / unreadable files, bad --data options
         raise _fail(exc) from None
 
+    writer = distributed.is_main()
     out = Path(args.out)
-    save_dir = None if args.save is None else Path(args.save)
+    save_dir = None if args.save is None or not writer else Path(args.save)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         if save_dir is not None:
             save_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise _fail(exc, "cannot create the output folders: ") from None
-    progress = False if args.quiet else None
+    progress = False if args.quiet or not writer else None
     records = []
     for r in range(runs):
         seed = args.seed + r
@@ -229,6 +237,8 @@ def run(argv: list[str] | None = None) -> list[dict]:
                   "config": config.to_dict(), "config_source": source, "metrics": result.metrics,
                   "time": result.time, "peak_memory_mb": result.peak_memory_mb, "best_epoch": result.best_epoch,
                   "epochs_run": result.epochs_run, "device": str(device), "versions": versions()}
+        if distributed.is_distributed():
+            record["world_size"] = distributed.world_size()
         if save_dir is not None:
             from graphkit.checkpoint import save
 
@@ -237,12 +247,14 @@ def run(argv: list[str] | None = None) -> list[dict]:
                                              "data_options": json.dumps(args.data_options), "seed": seed,
                                              "metrics": result.metrics})
             record["checkpoint"] = str(path)
-        append_line(out, record)
+        if writer:
+            append_line(out, record)
         records.append(record)
-        if not args.quiet:
+        if not args.quiet and writer:
             shown = ", ".join(f"{k}={100 * v:.2f}" for k, v in result.metrics.items())
             print(f"run {r + 1}/{runs} (seed {seed}): {shown}", file=sys.stderr)
-    print(format_table(spec.name, dspec.name, records))
+    if writer:
+        print(format_table(spec.name, dspec.name, records))
     return records
 
 
@@ -250,7 +262,13 @@ def main(argv: list[str] | None = None) -> int:
     """Console entry point (``graphkit-run``)."""
     # PyG scripts a few helpers at import, which torch >= 2.14 flags; it is not the user's concern here
     warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated", category=FutureWarning)
-    run(argv)
+    try:
+        run(argv)
+    finally:
+        from graphkit import distributed
+
+        if distributed.launched_by_torchrun():
+            distributed.shutdown()
     return 0
 
 

@@ -39,7 +39,14 @@ from graphkit.nn.model import Model, reinitialize
 from graphkit.ops.normalize import normalize_features
 from graphkit.train.config import Config, Preset, config_error
 from graphkit.train.loop import Selection, run_epochs
-from graphkit.train.node_classification import check_node_inputs, node_loss, node_scores, with_per_class_split
+from graphkit.train.node_classification import (
+    SAMPLERS,
+    check_node_inputs,
+    full_batch_loss,
+    neighbor_sampled_training,
+    node_scores,
+    with_per_class_split,
+)
 from graphkit.train.result import FitResult
 from graphkit.train.timing import Timer
 
@@ -242,6 +249,12 @@ class NodeClassifierConfig(Config):
             ``0.2``, ``101``)
         normalize_features: row-normalise the features first (PyG's ``NormalizeFeatures``).
             (default: ``False``)
+        batch_size: seed nodes per mini-batch of neighbour-sampled training (GCN / SAGE / GAT;
+            needs ``fan_out``); validation and test stay full-graph passes. (default: ``None``: full batch)
+        fan_out: sampled in-neighbours per node and hop, from the seeds outwards, e.g. ``(10, 10)``
+            (``-1``: all). (default: ``None``)
+        sampler: ``'auto'`` (torch-sparse's C++ sampler, PyG ``NeighborLoader``'s, when installed),
+            ``'torch_sparse'`` or ``'torch'`` (:mod:`graphkit.ops.neighbor_sampling`). (default: ``'auto'``)
         runs: see :class:`~graphkit.train.config.Config`.
 
     Example:
@@ -263,6 +276,9 @@ class NodeClassifierConfig(Config):
     val_fraction: float = 0.2
     split_seed: int = OFFICIAL_SEED
     normalize_features: bool = False
+    batch_size: int | None = None
+    fan_out: tuple[int, ...] | None = None
+    sampler: str = "auto"
     runs: int = 3
 
     def check(self) -> None:
@@ -279,6 +295,16 @@ class NodeClassifierConfig(Config):
             raise config_error(self.__class__, f"dropout must be in [0, 1), got {self.dropout}")
         if self.patience is not None and self.patience < 1:
             raise config_error(self.__class__, f"patience must be >= 1 or null, got {self.patience}")
+        if (self.batch_size is None) != (self.fan_out is None):
+            raise config_error(self.__class__, "mini-batch training needs both batch_size and fan_out (e.g. "
+                                               "batch_size=1024, fan_out=[10, 10]); set neither for full batch")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise config_error(self.__class__, f"batch_size must be >= 1 or null, got {self.batch_size}")
+        if self.fan_out is not None and (not self.fan_out or any(k == 0 or k < -1 for k in self.fan_out)):
+            raise config_error(self.__class__, f"fan_out must list one count >= 1 (or -1: all) per hop, got "
+                                               f"{list(self.fan_out)}")
+        if self.sampler not in SAMPLERS:
+            raise config_error(self.__class__, f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
 
 
 _FORWARDGNN_BP = Preset(
@@ -388,6 +414,9 @@ def fit_node_classifier(model: _Baseline, data, config: NodeClassifierConfig, *,
     With ``folds`` (the ``cora-ml`` / ``amazon-photo`` presets, ForwardGNN's back-propagation
     baseline) the split is fold ``seed mod folds`` of the official k-fold protocol and the
     features are row-normalised (``normalize_features``); validation every ``eval_every`` epochs.
+    With ``batch_size`` and ``fan_out`` a GCN / SAGE / GAT trains on neighbour-sampled
+    mini-batches instead (:func:`~graphkit.train.node_classification.neighbor_sampled_training`);
+    under ``torchrun`` every rank trains on its shard of the training nodes (of each batch).
 
     Args:
         model: an :class:`MLP`, :class:`GCN`, :class:`SAGE` or :class:`GAT`, trained in place.
@@ -430,9 +459,16 @@ def fit_node_classifier(model: _Baseline, data, config: NodeClassifierConfig, *,
     select = "micro_f1" if y.dim() == 2 else "accuracy"
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     timer = Timer(device)
+    batches, loss = None, full_batch_loss(model, x, edge_index, y, train)
+    if config.batch_size is not None:
+        if isinstance(model, MLP):
+            raise ValueError("batch_size / fan_out sample neighbourhoods: they are for GCN, SAGE and GAT, not the MLP")
+        batches, loss = neighbor_sampled_training(model, x, edge_index, y, train, batch_size=config.batch_size,
+                                                  fan_out=config.fan_out, sampler=config.sampler,
+                                                  generator=torch.Generator().manual_seed(seed))
     trajectory = run_epochs(
         model, optimizer, epochs=config.epochs, timer=timer, progress=progress, desc=type(model).__name__,
-        loss=lambda batch, epoch: node_loss(model(x, edge_index)[train], y[train]),
+        batches=batches, loss=loss,
         validate=lambda: node_scores(model(x, edge_index)[val], y[val])[select],
         selection=Selection("max", patience=config.patience), eval_every=config.eval_every,
         value_name=f"valid_{select}")

@@ -139,6 +139,7 @@ from graphkit.train.link_prediction import (
     link_loss,
     link_split,
     resolve_metric,
+    shard_pairs,
 )
 from graphkit.train.loop import Selection, run_epochs
 from graphkit.train.result import FitResult
@@ -1151,7 +1152,11 @@ def fit_ncn(model: NCN, data, config: NCNConfig, *, seed: int, device: torch.dev
         index, pos, neg = batch
         adj = removal.without(index) if removal is not None else adjs["train"]
         h = model.encoder(x, adj)
-        return link_loss(model.predictor(h, adj, pos), model.predictor(h, adj, neg))
+        pos, neg, scale = shard_pairs(pos, neg)  # under torchrun: this rank's part, its loss factor
+        if pos.size(1) == 0:  # a batch smaller than the number of ranks
+            return h.sum() * 0.0
+        out = link_loss(model.predictor(h, adj, pos), model.predictor(h, adj, neg))
+        return out if scale == 1.0 else out * scale
 
     def evaluate(stage: str) -> float:
         return evaluate_link(model, split, stage, metric, batch_size=None, device=device, graph=adjs[stage])

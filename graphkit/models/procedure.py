@@ -29,6 +29,11 @@ same public signature and behaviour::
   checks (widths against the model, label range, masks) follow in its body,
   still before training.
 - The result carries the peak memory of the call (RSS on CPU, max allocated on CUDA).
+- Under ``torchrun`` (``RANK`` / ``WORLD_SIZE`` set) the default process group is
+  initialised first (:func:`graphkit.distributed.init`: gloo on the CPU, NCCL on
+  CUDA, ``cuda`` pinned to ``cuda:LOCAL_RANK``) and the procedure trains
+  data-parallel on :func:`graphkit.train.loop.run_epochs`. Every rank is seeded
+  with the same ``seed``.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ import torch
 from torch import nn
 from torch_geometric.data import Data
 
+from graphkit import distributed
 from graphkit._validation import check_bool, check_data, check_edge_index, check_features, param_dtype
 from graphkit.datasets.convert import from_networkx, is_networkx
 from graphkit.datasets.splits import LinkSplit
@@ -154,6 +160,8 @@ def procedure(model_type: type | tuple[type, ...], config_type: type[Config] | d
                                 f"{types_[0].__name__}.from_config(config, data), or {_fix_for(model)}")
             config = config_type_for(type(model)).coerce(config)
             dev = _model_device(model) if device is None else resolve_device(device)
+            if distributed.launched_by_torchrun() and distributed.init(dev):
+                dev = distributed.device_for(dev)
             if progress is not None:
                 check_bool("progress", progress)
             check_bool("warm_start", warm_start)

@@ -33,13 +33,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
-from graphkit import metrics
+from graphkit import distributed, metrics
 from graphkit.datasets.splits import LinkSplit, random_link_split
 from graphkit.ops.negative_sampling import sample_negatives
 from graphkit.train.batching import batched_scores, iter_batches
 from graphkit.train.config import config_error
 
-__all__ = ["DEFAULT_METRIC", "check_link_config", "link_split", "resolve_metric", "link_batches", "link_loss", "split_metric",
+__all__ = ["DEFAULT_METRIC", "check_link_config", "link_split", "resolve_metric", "link_batches", "link_loss", "shard_pairs",
+           "split_metric",
            "evaluate_link"]
 
 #: The metric of node data sets (NCN's Planetoid protocol) and of splits that name none.
@@ -144,6 +145,20 @@ def link_batches(train_pos: Tensor, num_nodes: int, batch_size: int, *, generato
 def link_loss(pos_out: Tensor, neg_out: Tensor) -> Tensor:
     r""":math:`-\mathrm{mean}\log\sigma(s^+) - \mathrm{mean}\log\sigma(-s^-)` of positive and negative logits."""
     return -F.logsigmoid(pos_out).mean() - F.logsigmoid(-neg_out).mean()
+
+
+def shard_pairs(pos: Tensor, neg: Tensor) -> tuple[Tensor, Tensor, float]:
+    """This rank's part of a batch's positives ``[2, b]`` and negatives ``[2, b']`` and its loss factor.
+
+    Under a process group (:mod:`graphkit.distributed`) every rank draws the same
+    global batch and keeps its contiguous part; :func:`link_loss` of the parts times
+    the factor ``p * b_r / b`` averages over the ranks to the full batch's loss
+    gradient. With one process: ``(pos, neg, 1.0)``.
+    """
+    if not distributed.is_distributed():
+        return pos, neg, 1.0
+    local = distributed.shard(pos, dim=1)
+    return local, distributed.shard(neg, dim=1), distributed.share(local.size(1), pos.size(1))
 
 
 def split_metric(split: LinkSplit, metric: str, pos_scores: Tensor, neg_scores: Tensor) -> float:

@@ -25,6 +25,18 @@ early stopping, the progress bar, the history)::
   stop (``patience``, and an optional method rule such as DAGNN's).
 
 The kept state is restored at the end and the model left in eval mode.
+
+Under a process group of several ranks (``torchrun``; :mod:`graphkit.distributed`)
+the loop is data-parallel: rank 0's parameters and buffers are copied to every
+rank first, the gradients are averaged over the ranks after each backward pass
+and before clipping and the step (bucketed all-reduces, what DDP's reducer
+does), the epoch's mean loss is the average over ranks, buffers are copied from
+rank 0 before each validation, and rank 0's validation value is broadcast so
+every rank takes the same selection and stopping decisions on identical
+parameters. The progress bar shows on rank 0 only. The procedures shard their
+batches (:func:`graphkit.distributed.shard`); one that does not still trains
+correctly (every rank computes the same full gradient). With one process
+nothing of this runs.
 """
 
 from __future__ import annotations
@@ -38,6 +50,7 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from graphkit import distributed
 from graphkit.train.early_stopping import EarlyStopping
 from graphkit.train.timing import Timer
 
@@ -96,6 +109,14 @@ def _weight(batch: Any) -> int:
     return batch.numel() if isinstance(batch, Tensor) else 1
 
 
+@torch.no_grad()
+def _broadcast_buffers(model: nn.Module) -> None:
+    import torch.distributed as dist
+
+    for buffer in model.buffers():
+        dist.broadcast(buffer, 0)
+
+
 def run_epochs(model: nn.Module, optimizer: torch.optim.Optimizer, *, epochs: int,
                loss: Callable[[Any, int], Tensor], validate: Callable[[], float],
                batches: Callable[[int], Iterable] | None = None, selection: Selection | None = None,
@@ -126,6 +147,11 @@ def run_epochs(model: nn.Module, optimizer: torch.optim.Optimizer, *, epochs: in
     stopper = EarlyStopping(selection.patience, mode=selection.mode, ties=selection.ties)
     timer = timer or Timer()
     history, values = [], []
+    parallel = distributed.is_distributed()
+    if parallel:
+        scalar_device = next((p.device for p in model.parameters()), torch.device("cpu"))
+        distributed.broadcast_module(model)
+        progress = progress if distributed.is_main() else False
     bar = progress_bar(range(epochs), desc=desc, progress=progress)
     epochs_run = 0
     for epoch in bar:
@@ -136,19 +162,27 @@ def run_epochs(model: nn.Module, optimizer: torch.optim.Optimizer, *, epochs: in
                 optimizer.zero_grad()
                 value = loss(batch, epoch)
                 value.backward()
+                if parallel:
+                    distributed.all_reduce_gradients(optimizer)
                 if grad_clip is not None:
                     nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
                 optimizer.step()
                 w = _weight(batch)
                 total += value.item() * w
                 seen += w
+            if parallel:
+                total = distributed.all_reduce_sum(total, device=scalar_device) / distributed.world_size()
             epoch_loss = total / max(seen, 1)
         epochs_run = epoch + 1
         if (epoch + 1) % eval_every and epoch + 1 != epochs:
             continue
         model.eval()
+        if parallel:
+            _broadcast_buffers(model)
         with timer.evaluation(), torch.no_grad():
             val = float(validate())
+        if parallel:
+            val = distributed.broadcast_value(val, device=scalar_device)
         values.append(val)
         history.append({"epoch": epoch, "loss": epoch_loss, value_name: val})
         bar.set_postfix(loss=f"{epoch_loss:.4f}", val=f"{val:.4f}")

@@ -7,15 +7,21 @@ targets ``y [N]`` use cross-entropy and report accuracy; multi-label targets
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
+
+import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 from torch_geometric.data import Data
 
-from graphkit import metrics
+from graphkit import distributed, metrics
 from graphkit._validation import check_data, check_edge_index, check_features, check_labels
 from graphkit.datasets.node_splits import per_class_split
 
-__all__ = ["check_node_data", "check_node_inputs", "node_loss", "node_scores", "with_per_class_split"]
+__all__ = ["check_node_data", "check_node_inputs", "full_batch_loss", "neighbor_sampled_training", "node_loss",
+           "node_scores", "with_per_class_split"]
+
+SAMPLERS = ("auto", "torch", "torch_sparse")
 
 _MASKS = ("train_mask", "val_mask", "test_mask")
 
@@ -144,3 +150,89 @@ def node_scores(logits: Tensor, y: Tensor) -> dict[str, float]:
         return {"micro_f1": metrics.f1_score(pred, y.long(), average="micro"),
                 "macro_f1": metrics.f1_score(pred, y.long(), average="macro")}
     return {"accuracy": metrics.accuracy(logits, y)}
+
+
+def full_batch_loss(model: nn.Module, x: Tensor, edge_index: Tensor | None, y: Tensor,
+                    train: Tensor) -> Callable[[object, int], Tensor]:
+    """``loss(batch, epoch)`` of full-batch training on the ``train`` mask, for :func:`~graphkit.train.loop.run_epochs`.
+
+    With one process: :func:`node_loss` of ``model(x, edge_index)`` on the
+    training nodes. Under a process group of ``p`` ranks every rank runs the same
+    full-graph forward (same dropout draws), keeps its shard of the training
+    nodes (:func:`graphkit.distributed.shard`) and scales its mean loss by
+    :func:`graphkit.distributed.share`, so the averaged gradient is the
+    full-batch one up to the float summation order.
+    """
+    if not distributed.is_distributed():
+        return lambda batch, epoch: node_loss(model(x, edge_index)[train], y[train])
+    nodes = train.nonzero().view(-1) if train.dtype == torch.bool else train
+    local = distributed.shard(nodes)
+    scale = distributed.share(local.numel(), nodes.numel())
+
+    def loss(batch, epoch):
+        out = model(x, edge_index)
+        if local.numel() == 0:  # fewer training nodes than ranks: this rank contributes nothing
+            return out.sum() * 0.0
+        return node_loss(out[local], y[local]) * scale
+
+    return loss
+
+
+def neighbor_sampled_training(model: nn.Module, x: Tensor, edge_index: Tensor, y: Tensor, train: Tensor, *,
+                              batch_size: int, fan_out: Sequence[int], sampler: str = "auto",
+                              generator: torch.Generator | None = None
+                              ) -> tuple[Callable[[int], Iterator[Tensor]], Callable[[Tensor, int], Tensor]]:
+    """``(batches, loss)`` of GraphSAGE-style mini-batch training for :func:`~graphkit.train.loop.run_epochs`.
+
+    Per epoch the training nodes are shuffled (``generator``) and cut into batches
+    of ``batch_size`` seed nodes; per batch, a ``len(fan_out)``-hop subgraph is sampled
+    around the seeds (up to ``fan_out[l]`` in-neighbours per node at hop ``l``, without
+    replacement) and the loss is :func:`node_loss` of ``model(x[sub], sub_edges)`` on the
+    seeds. ``sampler``: ``'torch_sparse'`` (PyG's C++ sampler
+    ``torch.ops.torch_sparse.neighbor_sample``, what ``NeighborLoader`` calls; on the
+    CPU), ``'torch'`` (:func:`graphkit.ops.neighbor_sampling.sample_subgraph`, vectorised
+    pure torch, on ``x``'s device), ``'auto'``: torch-sparse when installed. Both draw
+    from torch's global generator (seeded by the procedure).
+
+    Under a process group each rank keeps its shard of every batch's seeds and scales
+    its loss (:func:`graphkit.distributed.share`), as :func:`full_batch_loss`.
+    """
+    from graphkit import _compat
+    from graphkit.ops.csr import as_csr
+    from graphkit.ops.neighbor_sampling import sample_subgraph
+    from graphkit.train.batching import iter_batches
+
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
+    if sampler == "torch_sparse" and not _compat.WITH_TORCH_SPARSE:
+        raise ImportError("sampler='torch_sparse' needs torch-sparse (the graphkit-pyg[ext] extra); use "
+                          "sampler='torch' (pure torch) or 'auto'")
+    use_ext = sampler == "torch_sparse" or (sampler == "auto" and _compat.WITH_TORCH_SPARSE)
+    n = x.size(0)
+    fan_out = [int(k) for k in fan_out]
+    device = x.device
+    adj = as_csr(edge_index.flip(0).cpu() if use_ext else edge_index.flip(0), n)  # row v: the nodes sending to v
+    nodes = train.nonzero().view(-1) if train.dtype == torch.bool else train
+
+    def batches(epoch: int) -> Iterator[Tensor]:
+        for index in iter_batches(nodes.numel(), batch_size, shuffle=True, generator=generator):
+            yield nodes[index.to(nodes.device)]
+
+    def subgraph(seeds: Tensor) -> tuple[Tensor, Tensor]:
+        if use_ext:
+            node, row, col, _ = torch.ops.torch_sparse.neighbor_sample(
+                adj.rowptr, adj.col, seeds.cpu(), fan_out, False, True)
+            return node.to(device), torch.stack([row, col]).to(device)
+        sub = sample_subgraph(adj, seeds, fan_out)
+        return sub.node, sub.edge_index
+
+    def loss(batch: Tensor, epoch: int) -> Tensor:
+        local = distributed.shard(batch)
+        if local.numel() == 0:  # a batch smaller than the number of ranks
+            return sum(p.sum() for p in model.parameters()) * 0.0
+        node, sub_edges = subgraph(local)
+        out = model(x[node], sub_edges)[: local.numel()]
+        value = node_loss(out, y[local])
+        return value if not distributed.is_distributed() else value * distributed.share(local.numel(), batch.numel())
+
+    return batches, loss
