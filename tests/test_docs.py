@@ -93,13 +93,6 @@ def test_docstring_examples(name):
     assert runner.failures == 0, f"{runner.failures} failing example(s) in {name}"
 
 
-# files still telling users to install 'graphkit[...]' (the unrelated PyPI project) instead of 'graphkit-pyg[...]':
-# their issues fix them and delete them here (a fixed file left in this list fails too)
-WRONG_DISTRIBUTION_PENDING = {"graphkit/datasets/digits.py": "#17",
-                              "graphkit/vision/__init__.py": "#17", "graphkit/vision/_torchvision.py": "#17",
-                              "README.md": "#17 (the vision section)"}
-
-
 def test_no_message_tells_users_to_install_pypis_graphkit():
     """The distribution is graphkit-pyg; 'pip install graphkit' or 'graphkit[extra]' installs an unrelated project."""
     import subprocess
@@ -111,8 +104,6 @@ def test_no_message_tells_users_to_install_pypis_graphkit():
     if found.returncode not in (0, 1):
         pytest.skip("not a git checkout")
     offenders = set(found.stdout.split()) - {"tests/test_docs.py"}
-    assert not offenders - set(WRONG_DISTRIBUTION_PENDING), (
-        f"{sorted(offenders - set(WRONG_DISTRIBUTION_PENDING))} tell users to install 'graphkit' from PyPI; "
-        f"the distribution is graphkit-pyg (pip install 'graphkit-pyg[extra]', or pip install <the package> directly)")
-    fixed = set(WRONG_DISTRIBUTION_PENDING) - offenders
-    assert not fixed, f"{sorted(fixed)} are fixed: delete them from WRONG_DISTRIBUTION_PENDING"
+    assert not offenders, (
+        f"{sorted(offenders)} tell users to install 'graphkit' from PyPI; the distribution is graphkit-pyg "
+        f"(pip install 'graphkit-pyg[extra]', or pip install <the package> directly)")

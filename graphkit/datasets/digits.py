@@ -54,7 +54,7 @@ def digits_images() -> tuple[Tensor, Tensor]:
     """``(images [1797, 1, 8, 8] float32 in [0, 1], labels [1797] int64)`` from scikit-learn's bundled copy.
 
     Raises:
-        ImportError: scikit-learn is not installed (``pip install 'graphkit[vision]'``).
+        ImportError: scikit-learn is not installed (``pip install 'graphkit-pyg[vision]'``).
 
     Example:
         >>> images, y = digits_images()
@@ -64,7 +64,7 @@ def digits_images() -> tuple[Tensor, Tensor]:
     try:
         from sklearn.datasets import load_digits
     except ImportError as exc:
-        raise ImportError("the digits images ship with scikit-learn: pip install 'graphkit[vision]' "
+        raise ImportError("the digits images ship with scikit-learn: pip install 'graphkit-pyg[vision]' "
                           f"(or pip install scikit-learn) ({exc})") from exc
     bunch = load_digits()
     images = torch.from_numpy(bunch.images).float().div_(16.0).unsqueeze(1)

@@ -15,7 +15,7 @@ code): graph models consume its output as ordinary tensors and ``Data``.
   chunked, bounded memory), :func:`image_graph` (both for an image set in one ``Data``)
   and :func:`patch_graph` (grid + feature kNN over the cells of one feature map, ViG).
 
-torchvision is imported when first needed (``pip install 'graphkit[vision]'``).
+torchvision is imported when first needed (``pip install 'graphkit-pyg[vision]'``).
 
 Example, images → embeddings → graph::
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-INSTALL_HINT = ("graphkit.vision needs torchvision: pip install 'graphkit[vision]' (a torchvision built for your "
+INSTALL_HINT = ("graphkit.vision needs torchvision: pip install 'graphkit-pyg[vision]' (a torchvision built for your "
                 "torch; on these machines torch 2.14.1 with torchvision 0.29.1)")
 
 
