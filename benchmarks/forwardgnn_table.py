@@ -65,7 +65,7 @@ def row(method: str, stack: int, layers: int, by_seed: dict) -> str:
     run = "BP (back-propagation)" if method == "bp" else method.upper()
     stack_s = f"first {layers} of a {stack}-layer stack" if method in GREEDY else f"{stack}-layer model"
     seeds_s = ",".join(map(str, seeds))
-    return f"| {run} | {layers} | {stack_s} | {mean:.2f} ± {'-' if len(values) < 2 else f'{std:.2f}'} | {pstd:.2f} | {seeds_s} | {ref} | {gap} |"
+    return f"| {run} | {layers} | {stack_s} | {mean:.2f} ± {'-' if len(values) < 2 else f'{std:.2f}'} | {'-' if len(values) < 2 else f'{pstd:.2f}'} | {seeds_s} | {ref} | {gap} |"
 
 
 def main(argv: list[str] | None = None) -> str:
