@@ -129,9 +129,12 @@ def test_refined_graph_symmetric_by_default_and_official_rows_with_legacy(data):
     assert legacy.refinement["edges_added"] <= 3 * 160
 
 
-def test_jaccard_skipped_on_one_hot_identity_features(caplog):
+@pytest.mark.parametrize("raw_nodes", [60, 75])
+def test_jaccard_skipped_on_one_hot_identity_features(caplog, raw_nodes):
+    """PolBlogs has no attributes: the loader gives identity rows of the raw graph restricted to the LCC."""
     data = datasets.load("csbm", num_nodes=60, avg_degree=4, seed=0)
-    data.x = torch.eye(60)
+    data.x = torch.zeros(60, raw_nodes)
+    data.x[torch.arange(60), torch.randperm(raw_nodes, generator=torch.Generator().manual_seed(0))[:60]] = 1
     config = STABLEConfig(**SMALL | {"jaccard_threshold": 0.05})
     with caplog.at_level(logging.WARNING, logger="graphkit.models.stable"):
         result = fit_stable(STABLE.from_config(config, data), data, config, progress=False)
