@@ -253,8 +253,9 @@ class NodeClassifierConfig(Config):
             needs ``fan_out``); validation and test stay full-graph passes. (default: ``None``: full batch)
         fan_out: sampled in-neighbours per node and hop, from the seeds outwards, e.g. ``(10, 10)``
             (``-1``: all). (default: ``None``)
-        sampler: ``'auto'`` (torch-sparse's C++ sampler, PyG ``NeighborLoader``'s, when installed),
-            ``'torch_sparse'`` or ``'torch'`` (:mod:`graphkit.ops.neighbor_sampling`). (default: ``'auto'``)
+        sampler: ``'torch'`` (:mod:`graphkit.ops.neighbor_sampling`, vectorised, uniform) or
+            ``'torch_sparse'`` (PyG ``NeighborLoader``'s C++ sampler without pyg-lib; CPU only, not
+            uniform in torch-sparse 0.6). (default: ``'torch'``)
         runs: see :class:`~graphkit.train.config.Config`.
 
     Example:
@@ -278,7 +279,7 @@ class NodeClassifierConfig(Config):
     normalize_features: bool = False
     batch_size: int | None = None
     fan_out: tuple[int, ...] | None = None
-    sampler: str = "auto"
+    sampler: str = "torch"
     runs: int = 3
 
     def check(self) -> None:

@@ -21,7 +21,7 @@ from graphkit.datasets.node_splits import per_class_split
 __all__ = ["check_node_data", "check_node_inputs", "full_batch_loss", "neighbor_sampled_training", "node_loss",
            "node_scores", "with_per_class_split"]
 
-SAMPLERS = ("auto", "torch", "torch_sparse")
+SAMPLERS = ("torch", "torch_sparse")
 
 _MASKS = ("train_mask", "val_mask", "test_mask")
 
@@ -179,7 +179,7 @@ def full_batch_loss(model: nn.Module, x: Tensor, edge_index: Tensor | None, y: T
 
 
 def neighbor_sampled_training(model: nn.Module, x: Tensor, edge_index: Tensor, y: Tensor, train: Tensor, *,
-                              batch_size: int, fan_out: Sequence[int], sampler: str = "auto",
+                              batch_size: int, fan_out: Sequence[int], sampler: str = "torch",
                               generator: torch.Generator | None = None
                               ) -> tuple[Callable[[int], Iterator[Tensor]], Callable[[Tensor, int], Tensor]]:
     """``(batches, loss)`` of GraphSAGE-style mini-batch training for :func:`~graphkit.train.loop.run_epochs`.
@@ -188,11 +188,15 @@ def neighbor_sampled_training(model: nn.Module, x: Tensor, edge_index: Tensor, y
     of ``batch_size`` seed nodes; per batch, a ``len(fan_out)``-hop subgraph is sampled
     around the seeds (up to ``fan_out[l]`` in-neighbours per node at hop ``l``, without
     replacement) and the loss is :func:`node_loss` of ``model(x[sub], sub_edges)`` on the
-    seeds. ``sampler``: ``'torch_sparse'`` (PyG's C++ sampler
-    ``torch.ops.torch_sparse.neighbor_sample``, what ``NeighborLoader`` calls; on the
-    CPU), ``'torch'`` (:func:`graphkit.ops.neighbor_sampling.sample_subgraph`, vectorised
-    pure torch, on ``x``'s device), ``'auto'``: torch-sparse when installed. Both draw
-    from torch's global generator (seeded by the procedure).
+    seeds. ``sampler``: ``'torch'`` (:func:`graphkit.ops.neighbor_sampling.sample_subgraph`,
+    vectorised pure torch, on ``x``'s device, uniform without replacement) or
+    ``'torch_sparse'`` (``torch.ops.torch_sparse.neighbor_sample``, what PyG's
+    ``NeighborLoader`` calls without pyg-lib; CPU only). The pure-torch sampler is the
+    default: torch-sparse 0.6's draw is not uniform (of 10 neighbours, 3 drawn, the last
+    three are drawn with probability 0.22 instead of 0.30, ``benchmarks/results/scale.md``)
+    and it was 2.9x slower on a 100k-node graph here. The pure-torch sampler draws from
+    its own generator (seeded from ``generator``), torch-sparse from torch's global one
+    (seeded by the procedure).
 
     Under a process group each rank keeps its shard of every batch's seeds and scales
     its loss (:func:`graphkit.distributed.share`), as :func:`full_batch_loss`.
@@ -206,13 +210,16 @@ def neighbor_sampled_training(model: nn.Module, x: Tensor, edge_index: Tensor, y
         raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
     if sampler == "torch_sparse" and not _compat.WITH_TORCH_SPARSE:
         raise ImportError("sampler='torch_sparse' needs torch-sparse (the graphkit-pyg[ext] extra); use "
-                          "sampler='torch' (pure torch) or 'auto'")
-    use_ext = sampler == "torch_sparse" or (sampler == "auto" and _compat.WITH_TORCH_SPARSE)
+                          "sampler='torch' (pure torch)")
+    use_ext = sampler == "torch_sparse"
     n = x.size(0)
     fan_out = [int(k) for k in fan_out]
     device = x.device
     adj = as_csr(edge_index.flip(0).cpu() if use_ext else edge_index.flip(0), n)  # row v: the nodes sending to v
     nodes = train.nonzero().view(-1) if train.dtype == torch.bool else train
+    sample_gen = None
+    if not use_ext and generator is not None:  # its own stream, on the sampling device
+        sample_gen = torch.Generator(device=device).manual_seed(int(generator.initial_seed()) + 1)
 
     def batches(epoch: int) -> Iterator[Tensor]:
         for index in iter_batches(nodes.numel(), batch_size, shuffle=True, generator=generator):
@@ -223,7 +230,7 @@ def neighbor_sampled_training(model: nn.Module, x: Tensor, edge_index: Tensor, y
             node, row, col, _ = torch.ops.torch_sparse.neighbor_sample(
                 adj.rowptr, adj.col, seeds.cpu(), fan_out, False, True)
             return node.to(device), torch.stack([row, col]).to(device)
-        sub = sample_subgraph(adj, seeds, fan_out)
+        sub = sample_subgraph(adj, seeds, fan_out, generator=sample_gen)
         return sub.node, sub.edge_index
 
     def loss(batch: Tensor, epoch: int) -> Tensor:
