@@ -2,7 +2,7 @@
 
     graphkit-run --model NAME --dataset NAME [--runs R] [--seed S] [--device D] [--epochs E]
         [--set KEY=VALUE ...] [--data KEY=VALUE ...] [--preset NAME] [--data-root DIR]
-        [--out FILE.jsonl] [--save DIR] [--quick] [--quiet] [--show-config]
+        [--out FILE.jsonl] [--save DIR] [--threads N] [--quick] [--quiet] [--show-config]
 
 (also ``python -m graphkit.runner`` and ``python benchmarks/run.py``, the same program).
 With no arguments it trains GCN on the synthetic contextual SBM (``csbm``) for
@@ -72,6 +72,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", default="runs.jsonl", help="JSON-lines file each run appends to (default: runs.jsonl)")
     p.add_argument("--save", default=None, metavar="DIR",
                    help="also write each run's trained model and config to DIR (graphkit.load reads them)")
+    p.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="CPU threads (default: one for a small input, else at most the idle cores; graphkit.threads)")
     p.add_argument("--quick", action="store_true", help=f"smoke test: {QUICK_EPOCHS} epochs, 1 run unless --runs")
     p.add_argument("--quiet", action="store_true", help="no progress bar, only the final table")
     p.add_argument("--show-config", action="store_true", help="print the resolved config and its source, then exit")
@@ -188,13 +190,15 @@ def run(argv: list[str] | None = None) -> list[dict]:
     """Run the protocol; return the JSON records (one per run). Errors exit with a one-line message."""
     args = parse_args(argv)
     from graphkit import datasets, distributed
-    from graphkit._validation import check_device
+    from graphkit._validation import check_device, check_int
     from graphkit.models.registry import get_method
 
     try:
         spec = get_method(args.model)
         dspec = datasets.spec(args.dataset)
         device = check_device(args.device, name="--device")
+        if args.threads is not None:
+            check_int("--threads", args.threads, minimum=1)
         if distributed.launched_by_torchrun() and distributed.init(device):
             device = distributed.device_for(device)
         if dspec.task not in spec.datasets:
@@ -230,13 +234,15 @@ def run(argv: list[str] | None = None) -> list[dict]:
         seed = args.seed + r
         try:
             model = spec.model.from_config(config, data)
-            result = spec.fit(model, data, config, seed=seed, device=device, progress=progress)
+            result = spec.fit(model, data, config, seed=seed, device=device, progress=progress,
+                              threads=args.threads)
         except (ValueError, TypeError) as exc:  # what the procedures' input checks raise, before training
             raise _fail(exc, f"{spec.name} on {dspec.name} (seed {seed}): ") from None
         record = {"model": spec.name, "dataset": dspec.name, "data_options": args.data_options, "seed": seed,
                   "config": config.to_dict(), "config_source": source, "metrics": result.metrics,
                   "time": result.time, "peak_memory_mb": result.peak_memory_mb, "best_epoch": result.best_epoch,
-                  "epochs_run": result.epochs_run, "device": str(device), "versions": versions()}
+                  "epochs_run": result.epochs_run, "device": str(device), "threads": result.threads,
+                  "versions": versions()}
         if distributed.is_distributed():
             record["world_size"] = distributed.world_size()
         if save_dir is not None:

@@ -305,6 +305,9 @@ BAD: list[Bad] = [
     Bad("fit_node_classifier", "issue: an unknown config key", lambda d: (lambda data=node_data(d): fit(
         "fit_node_classifier", gcn(), data, {d(st.sampled_from(["epoch", "lr_rate", "hidden"])): 3})),
         names=("unknown key", "valid keys")),
+    Bad("fit_node_classifier", "threads that is not a positive int", lambda d: (lambda data=node_data(d): fit(
+        "fit_node_classifier", gcn(), data, threads=d(st.sampled_from([0, -2, 1.5, "2", True])))),
+        (ValueError, TypeError), ("threads",)),
     Bad("fit_node_classifier", "y shorter than x", lambda d: (lambda data=node_data(d): fit(
         "fit_node_classifier", gcn(), labels(data, y=data.y[: d(st.integers(1, data.num_nodes - 1))]))),
         names=("data.y has", "one label per node")),
@@ -855,4 +858,4 @@ def test_signature_of_every_procedure_is_the_one_signature():
         obj = getattr(graphkit, name)
         if name.startswith("fit_") and callable(obj):
             params = list(inspect.signature(obj).parameters)
-            assert params == ["model", "data", "config", "seed", "device", "progress", "warm_start"], name
+            assert params == ["model", "data", "config", "seed", "device", "progress", "warm_start", "threads"], name

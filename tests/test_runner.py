@@ -14,7 +14,7 @@ from graphkit import runner
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = {"model", "dataset", "data_options", "seed", "config", "config_source", "metrics", "time", "peak_memory_mb",
-        "best_epoch", "epochs_run", "device", "versions"}
+        "best_epoch", "epochs_run", "device", "threads", "versions"}
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
 
 

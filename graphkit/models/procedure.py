@@ -3,7 +3,8 @@
 Every ``fit_<method>`` is declared with :func:`procedure`, which gives it the
 same public signature and behaviour::
 
-    fit_dagnn(model, data, config=None, *, seed=0, device=None, progress=None, warm_start=False) -> FitResult
+    fit_dagnn(model, data, config=None, *, seed=0, device=None, progress=None, warm_start=False,
+              threads=None) -> FitResult
 
 - ``model`` must be an instance of the method's model class (else a one-line
   ``TypeError`` that names the right class and procedure); it is trained **in
@@ -17,6 +18,9 @@ same public signature and behaviour::
 - ``device``: ``None`` trains where the model is; ``'cpu'``, ``'cuda[:N]'`` or
   ``'auto'`` move it there.
 - ``progress``: a progress bar; ``None`` shows it on a terminal only.
+- ``threads``: CPU threads of the call; ``None`` chooses them
+  (:func:`graphkit.threads.choose_threads`: one for a small input, else no more
+  than the cores idle at the start), the previous count is restored after.
 - ``data``: a PyG ``Data`` (or what the method documents: a ``LinkSplit``, a
   hypergraph ``Data``), or a networkx graph, converted by
   :func:`graphkit.datasets.from_networkx` (edge weights as ``edge_weight``,
@@ -28,7 +32,8 @@ same public signature and behaviour::
   dtype (a shallow copy: the caller's ``data`` is not changed). The method's own
   checks (widths against the model, label range, masks) follow in its body,
   still before training.
-- The result carries the peak memory of the call (RSS on CPU, max allocated on CUDA).
+- The result carries the peak memory of the call (RSS on CPU, max allocated on CUDA)
+  and the threads it ran on.
 - Under ``torchrun`` (``RANK`` / ``WORLD_SIZE`` set) the default process group is
   initialised first (:func:`graphkit.distributed.init`: gloo on the CPU, NCCL on
   CUDA, ``cuda`` pinned to ``cuda:LOCAL_RANK``) and the procedure trains
@@ -40,6 +45,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -53,6 +59,7 @@ from graphkit import distributed
 from graphkit._validation import check_bool, check_data, check_edge_index, check_features, param_dtype
 from graphkit.datasets.convert import from_networkx, is_networkx
 from graphkit.datasets.splits import LinkSplit
+from graphkit.threads import choose_threads, thread_limit, work_of
 from graphkit.train.config import Config
 from graphkit.train.device import resolve_device
 from graphkit.train.memory import PeakMemory
@@ -136,7 +143,8 @@ def _model_device(model) -> torch.device:
 
 
 def procedure(model_type: type | tuple[type, ...], config_type: type[Config] | dict[type, type[Config]]):
-    """Declare ``fit(model, data, config, *, seed, device, progress, warm_start) -> FitResult`` (see module doc).
+    """Declare ``fit(model, data, config, *, seed, device, progress, warm_start) -> FitResult`` (see module doc;
+    the public function adds ``threads``).
 
     The body receives the resolved ``config`` and ``device`` (a ``torch.device``),
     runs after seeding, and is measured for peak memory. ``config_type`` is the
@@ -154,7 +162,7 @@ def procedure(model_type: type | tuple[type, ...], config_type: type[Config] | d
     def wrap(body: Callable[..., FitResult]):
         @functools.wraps(body)
         def fit(model, data, config=None, *, seed: int = 0, device=None, progress: bool | None = None,
-                warm_start: bool = False) -> FitResult:
+                warm_start: bool = False, threads: int | None = None) -> FitResult:
             if not isinstance(model, types_):
                 raise TypeError(f"{body.__name__} trains a {expected}, got {type(model).__name__}: build one with "
                                 f"{types_[0].__name__}.from_config(config, data), or {_fix_for(model)}")
@@ -166,14 +174,17 @@ def procedure(model_type: type | tuple[type, ...], config_type: type[Config] | d
                 check_bool("progress", progress)
             check_bool("warm_start", warm_start)
             data = prepare_data(data, model)
+            n_threads = choose_threads(work_of(data), threads)
             seed_everything(seed)
-            with PeakMemory(dev) as memory:
+            with thread_limit(n_threads), PeakMemory(dev) as memory:
                 result = body(model, data, config, seed=seed, device=dev, progress=progress, warm_start=warm_start)
-            result.peak_memory_mb = memory.peak_mb
+            result.peak_memory_mb, result.threads = memory.peak_mb, n_threads
             result.model, result.config = model, config
             return result
 
         fit.model_type, fit.config_type_for = types_, config_type_for
+        # help() and inspect show the public signature, not the body's (functools.wraps points them at it)
+        fit.__signature__ = inspect.signature(fit, follow_wrapped=False)
         return fit
 
     return wrap

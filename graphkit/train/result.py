@@ -21,6 +21,7 @@ class FitResult:
         best_epoch: the selected epoch (0-based; ``-1`` when nothing is selected).
         epochs_run: epochs trained (early stopping may end before the budget).
         peak_memory_mb: peak RSS of the process (CPU) or CUDA max allocated during the call.
+        threads: the CPU threads the call computed with (:mod:`graphkit.threads`; ``0``: not recorded).
         history: one dict per evaluated epoch (``epoch``, ``loss``, the validation value).
         model: the trained module: the object that was passed in.
         config: the config the procedure ran with.
@@ -39,6 +40,7 @@ class FitResult:
     best_epoch: int = -1
     epochs_run: int = 0
     peak_memory_mb: float = 0.0
+    threads: int = 0
     history: list[dict] = field(default_factory=list)
     model: Any = field(default=None, repr=False)
     config: Any = None

@@ -1,0 +1,104 @@
+"""The thread policy: one thread for small inputs, no more than the idle cores, an explicit count wins."""
+
+import pytest
+import torch
+from torch_geometric.data import Data
+
+import graphkit.threads as threads
+from graphkit import GCN, datasets, fit_node_classifier
+from graphkit.threads import choose_threads, thread_limit, work_of
+
+
+@pytest.fixture
+def two_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_work_counts_features_and_edges():
+    data = Data(x=torch.zeros(10, 4), edge_index=torch.zeros(2, 3, dtype=torch.long))
+    assert work_of(data) == 40 + 64 * 3
+    sparse = Data(x=torch.eye(5).to_sparse_csr(), edge_index=torch.zeros(2, 1, dtype=torch.long))
+    assert work_of(sparse) == 5 + 64  # the non-zeros, not the dense size
+    assert work_of(Data(hyperedge_index=torch.zeros(2, 7, dtype=torch.long))) == 64 * 7
+    assert work_of(object()) is None
+
+
+def test_small_inputs_run_on_one_thread(two_threads, monkeypatch):
+    monkeypatch.setattr(threads, "idle_cores", lambda: pytest.fail("a small input needs no sampling"))
+    assert choose_threads(threads.SMALL_WORK - 1) == 1
+
+
+@pytest.mark.parametrize("idle, expected", [(0.1, 1), (0.9, 1), (1.6, 2), (7.0, 2), (None, 2)])
+def test_large_inputs_use_at_most_the_idle_cores(two_threads, monkeypatch, idle, expected):
+    monkeypatch.setattr(threads, "idle_cores", lambda: idle)
+    assert choose_threads(threads.SMALL_WORK) == expected  # never above torch's own count (2 here)
+    assert choose_threads(None) == expected
+
+
+def test_an_explicit_count_wins_and_is_checked(two_threads):
+    assert choose_threads(10, requested=3) == 3
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="threads"):
+            choose_threads(10, requested=bad)
+    for bad in (1.5, "2", True):
+        with pytest.raises(TypeError, match="threads"):
+            choose_threads(10, requested=bad)
+
+
+def test_the_ceiling_is_what_torch_was_set_to(monkeypatch):
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        monkeypatch.setattr(threads, "idle_cores", lambda: 8.0)
+        assert choose_threads(10**9) == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_idle_cores_reads_the_machine():
+    idle = threads.idle_cores(0.01)
+    if idle is None:
+        pytest.skip("no /proc/stat here")
+    assert 0 <= idle <= (len(__import__("os").sched_getaffinity(0)) + 1e-9)
+
+
+def test_thread_limit_restores(two_threads):
+    with thread_limit(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == 2
+    with pytest.raises(RuntimeError), thread_limit(1):
+        raise RuntimeError
+    assert torch.get_num_threads() == 2
+
+
+def test_procedures_record_and_restore_their_threads(two_threads):
+    data = datasets.load("csbm", num_nodes=200, seed=0)
+    model = GCN(data.num_features, 8, int(data.y.max()) + 1)
+    result = fit_node_classifier(model, data, {"epochs": 2}, progress=False)
+    assert result.threads == 1 and torch.get_num_threads() == 2  # a small graph: one thread, then restored
+    seen = []
+    config = {"epochs": 2}
+    original = torch.Tensor.backward
+
+    def spy(self, *args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return original(self, *args, **kwargs)
+
+    torch.Tensor.backward = spy
+    try:
+        result = fit_node_classifier(model, data, config, progress=False, threads=2)
+    finally:
+        torch.Tensor.backward = original
+    assert result.threads == 2 and set(seen) == {2}
+
+
+def test_runner_threads_flag(tmp_path):
+    from graphkit.runner import run
+
+    records = run(["--model", "gcn", "--quick", "--quiet", "--threads", "1", "--out", str(tmp_path / "r.jsonl")])
+    assert records[0]["threads"] == 1
+    with pytest.raises(SystemExit, match="--threads"):
+        run(["--model", "gcn", "--quick", "--quiet", "--threads", "0", "--out", str(tmp_path / "r.jsonl")])
