@@ -1,0 +1,22 @@
+"""benchmarks/contention.py runs end to end (slow: it starts a busy process and several runner processes)."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_contention_benchmark_default_job(tmp_path):
+    spec = importlib.util.spec_from_file_location("contention", ROOT / "benchmarks" / "contention.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.main(["--cases", "default", "--reps", "1", "--json", str(tmp_path / "c.json")])
+    report = json.loads((tmp_path / "c.json").read_text())
+    rows = {(r["policy"], r["busy_core"]): r for r in report["rows"]}
+    assert set(rows) == {(p, b) for p in bench.POLICIES for b in (False, True)}
+    assert rows[("one", False)]["ratio_to_one_thread_quiet"] == 1.0
+    assert all(r["median_s"] > 0 for r in rows.values())
