@@ -54,6 +54,12 @@ def work() -> dict:
     result = fit_ncn(model, data, config, seed=0, device="cpu", progress=False)
     out["ncn"] = {"metrics": result.metrics, "params": _flat(model), "history": result.history,
                   "best_epoch": result.best_epoch}
+    # neighbour-sampled mini-batches: each rank samples around its shard of every batch (no one-process twin:
+    # the samples differ), the ranks must still agree
+    config = GCNConfig(epochs=2, hidden_channels=16, batch_size=50, fan_out=(5, 5))
+    model = GCN.from_config(config, data)
+    result = fit_node_classifier(model, data, config, seed=0, device="cpu", progress=False)
+    out["gcn_minibatch"] = {"metrics": result.metrics, "params": _flat(model), "history": result.history}
     out["fastrp"] = _fastrp()
     out["rank"], out["world_size"] = distributed.rank(), distributed.world_size()
     return out
@@ -192,6 +198,9 @@ def test_two_gloo_processes_agree_with_each_other_and_with_one_process(tmp_path)
             assert abs(a["metrics"][key] - value) < 1e-6, (name, key, a["metrics"][key], value)
         for h, h_ref in zip(a["history"], ref["history"], strict=True):
             assert abs(h["loss"] - h_ref["loss"]) < 1e-5, (name, h, h_ref)
+    a, b = ranks[0]["gcn_minibatch"], ranks[1]["gcn_minibatch"]
+    assert torch.equal(a["params"], b["params"]) and a["metrics"] == b["metrics"] and a["history"] == b["history"]
+    assert not torch.equal(a["params"], reference["gcn_minibatch"]["params"])  # it trained on other samples
     # distributed FastRP (graphkit.ops.distributed_fastrp) equals the single-process operator
     from graphkit.ops.fastrp import fastrp_embedding
 
