@@ -1,4 +1,4 @@
-"""benchmarks/contention.py runs end to end (slow: it starts a busy process and several runner processes)."""
+"""benchmarks/contention.py and benchmarks/sparse_features.py run end to end (slow: several fresh processes each)."""
 
 import importlib.util
 import json
@@ -20,3 +20,14 @@ def test_contention_benchmark_default_job(tmp_path):
     assert set(rows) == {(p, b) for p in bench.POLICIES for b in (False, True)}
     assert rows[("one", False)]["ratio_to_one_thread_quiet"] == 1.0
     assert all(r["median_s"] > 0 for r in rows.values())
+
+
+@pytest.mark.slow
+def test_sparse_features_benchmark_on_a_standin(tmp_path):
+    spec = importlib.util.spec_from_file_location("sparse_features", ROOT / "benchmarks" / "sparse_features.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    report = bench.main(["--dataset", "amazon-photo", "--standin", str(tmp_path), "--epochs", "2", "--reps", "1",
+                         "--dense-math", "--density", "0.05", "--json", str(tmp_path / "s.json")])
+    assert report["same_accuracy"] and set(report["median"]) == {"dense", "sparse", "dense-math"}
+    assert report["memory_ratio"] < 1.0

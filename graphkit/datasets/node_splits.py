@@ -45,6 +45,14 @@ def csr_parts(matrix, prefix: str = "x") -> dict[str, Tensor]:
     }
 
 
+def sparse_from_parts(parts: dict[str, Tensor], prefix: str = "x") -> Tensor:
+    """The ``torch.sparse_csr`` ``float32`` ``[rows, cols]`` tensor stored by :func:`csr_parts` (no dense copy)."""
+    from graphkit.ops.csr import sparse_csr_tensor
+
+    shape = tuple(int(s) for s in parts[f"{prefix}_shape"])
+    return sparse_csr_tensor(parts[f"{prefix}_crow"], parts[f"{prefix}_col"], parts[f"{prefix}_val"], shape)
+
+
 def dense_from_parts(parts: dict[str, Tensor], prefix: str = "x") -> Tensor:
     """The dense ``float32`` ``[rows, cols]`` tensor stored by :func:`csr_parts`."""
     shape = tuple(int(s) for s in parts[f"{prefix}_shape"])

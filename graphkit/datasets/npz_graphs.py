@@ -41,8 +41,9 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
+from graphkit._validation import check_bool
 from graphkit.datasets._io import cached, check_counts, require, safe_np_load
-from graphkit.datasets.node_splits import csr_parts, dense_from_parts, per_class_split
+from graphkit.datasets.node_splits import csr_parts, dense_from_parts, per_class_split, sparse_from_parts
 from graphkit.datasets.registry import register
 
 __all__ = ["FILES", "PUBLISHED", "GraphCounts", "load_npz_graph", "read_graphdata_npz"]
@@ -136,6 +137,7 @@ def load_npz_graph(
     train_per_class: int = 20,
     val_per_class: int = 30,
     expected: GraphCounts | None | bool = None,
+    sparse_features: bool = False,
 ) -> Data:
     """Load ``name`` (a key of :data:`FILES`) from ``root/GraphData/`` with its seeded per-class split.
 
@@ -146,10 +148,16 @@ def load_npz_graph(
         train_per_class, val_per_class: per-class sizes; every other node is a test node.
         expected: the counts to check; ``None`` uses :data:`PUBLISHED`, ``False``
             skips the check (for miniature files in tests and derived files).
+        sparse_features: keep the bag-of-words features as a ``torch.sparse_csr`` tensor
+            (0.3–2 % non-zero: Coauthor Physics is 1.2 GB dense, about 10 MB sparse).
+            ``fit_dagnn`` trains on it as it is (sparse input dropout and product),
+            ``fit_dgmlp`` densifies it (its propagated hops are dense); the other
+            procedures refuse it with the ``x.to_dense()`` fix.
+            (default: ``False``)
 
     Returns:
-        ``Data(x [N, F] float32, edge_index [2, E] int64, y [N] int64,
-        train_mask, val_mask, test_mask)``.
+        ``Data(x [N, F] float32 (dense, or CSR with ``sparse_features``), edge_index [2, E] int64,
+        y [N] int64, train_mask, val_mask, test_mask)``.
     """
     if name not in FILES:
         raise ValueError(f"unknown npz graph {name!r}; valid: {', '.join(FILES)}")
@@ -158,7 +166,7 @@ def load_npz_graph(
             how=f"Get {FILES[name]} from {URL}/{FILES[name]} (EdisonLeeeee/GraphData) and put it in "
                 f"{path.parent}.")
     parts = cached(f"npz-{name}", [path], lambda: read_graphdata_npz(path), version=_CACHE_VERSION)
-    x = dense_from_parts(parts)
+    x = sparse_from_parts(parts) if check_bool("sparse_features", sparse_features) else dense_from_parts(parts)
     y = parts["y"]
     data = Data(x=x, edge_index=parts["edge_index"], y=y)
     if expected is not False:
@@ -174,9 +182,10 @@ def load_npz_graph(
 def _register(name: str, title: str) -> None:
     c = PUBLISHED[name]
 
-    def loader(root: Path, *, seed: int = 0, train_per_class: int = 20, val_per_class: int = 30) -> Data:
+    def loader(root: Path, *, seed: int = 0, train_per_class: int = 20, val_per_class: int = 30,
+               sparse_features: bool = False) -> Data:
         return load_npz_graph(root, name, seed=seed, train_per_class=train_per_class,
-                              val_per_class=val_per_class)
+                              val_per_class=val_per_class, sparse_features=sparse_features)
 
     loader.__name__ = loader.__qualname__ = "load_" + name.replace("-", "_")
     description = (f"{title}: {c.num_nodes} nodes, {c.num_edges} directed edges, {c.num_features} "

@@ -61,8 +61,9 @@ from graphkit.nn.adaptive_hops import AdaptiveHopAdjustment
 from graphkit.nn.model import Model, reinitialize
 from graphkit.ops import components
 from graphkit.ops.csr import CSR, sparse_csr_tensor
-from graphkit.ops.normalize import normalize_features, sym_norm
+from graphkit.ops.normalize import sym_norm
 from graphkit.ops.propagate import HopPropagator, iter_hops
+from graphkit.ops.rows import normalize_row_sums, to_sparse_rows
 from graphkit.train.config import Config, Preset, config_error
 from graphkit.train.loop import Selection, run_epochs
 from graphkit.train.node_classification import check_node_inputs
@@ -371,14 +372,6 @@ def official_early_stop(val_losses: list[float], epoch: int, epochs: int, window
     return val_losses[-1] > statistics.fmean(previous)
 
 
-def _sparse_rows(x: Tensor) -> Tensor:
-    """Dense ``[N, F]`` ``x`` as a ``torch.sparse_csr`` tensor (``x.to_sparse_csr()``, through :class:`CSR`)."""
-    rows, cols = x.nonzero(as_tuple=True)
-    rowptr = torch.zeros(x.size(0) + 1, dtype=torch.long, device=x.device)
-    torch.cumsum(torch.bincount(rows, minlength=x.size(0)), 0, out=rowptr[1:])
-    return CSR(rowptr, cols, x[rows, cols], x.size(0), x.size(1)).to_torch_sparse(x.dtype)
-
-
 @procedure(DAGNN, DAGNNConfig)
 def fit_dagnn(model: DAGNN, data: Data, config: DAGNNConfig, *, seed: int, device: torch.device,
               progress: bool | None, warm_start: bool) -> FitResult:
@@ -450,10 +443,12 @@ def fit_dagnn(model: DAGNN, data: Data, config: DAGNNConfig, *, seed: int, devic
                              f"val_per_class={config.val_per_class}): {exc}. Lower train_per_class / val_per_class"
                              f"{', set largest_component=False' if where else ''} or set random_splits=False to "
                              f"use the data's masks") from None
-    x = normalize_features(data.x) if config.normalize_features else data.x
+    x = normalize_row_sums(data.x) if config.normalize_features else data.x  # dense or CSR, as given
     x, y = x.to(device), data.y.to(device)
-    if config.sparse_input and x.numel() > 0 and float((x != 0).float().mean()) < 0.1:
-        x = _sparse_rows(x)  # bag-of-words features: sparse input dropout + product (same math)
+    if x.layout != torch.strided:  # loaded sparse (e.g. datasets.load(..., sparse_features=True))
+        x = x if config.sparse_input else x.to_dense()
+    elif config.sparse_input and x.numel() > 0 and int(torch.count_nonzero(x)) < 0.1 * x.numel():
+        x = to_sparse_rows(x)  # bag-of-words features: sparse input dropout + product (same math)
     train, val, test = (getattr(data, f"{s}_mask").to(device) for s in ("train", "val", "test"))
     if not warm_start:
         reinitialize(model)

@@ -317,8 +317,9 @@ def fit_dgmlp(model: DGMLP, data: Data, config: DGMLPConfig, *, seed: int, devic
         reinitialize(model)
     model.to(device)
     timer = Timer(device)
+    x = data.x if data.x.layout == torch.strided else data.x.to_dense()  # the hops of X are dense anyway
     with timer.stage("precompute"), torch.no_grad():
-        x_tilde = model.precompute(data.x.to(device), data.edge_index.to(device), num_nodes=data.num_nodes)
+        x_tilde = model.precompute(x.to(device), data.edge_index.to(device), num_nodes=data.num_nodes)
     y = data.y.to(device)
     masks = {s: getattr(data, f"{s}_mask").to(device) for s in ("train", "val", "test")}
     rows = {s: mask.nonzero().view(-1) for s, mask in masks.items()}

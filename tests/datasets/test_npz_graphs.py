@@ -92,6 +92,18 @@ def test_mini_equals_pyg_and_split(tmp_path, name):
     assert_split(small, 5, 10)
 
 
+def test_sparse_features_are_the_same_features_in_csr(tmp_path):
+    adj, attr, labels = mini_matrices(seed=3)
+    write_graphdata(tmp_path / "GraphData" / FILES["coauthor-physics"], adj, attr, labels)
+    dense = load_npz_graph(tmp_path, "coauthor-physics", expected=False, seed=1)
+    sparse = load_npz_graph(tmp_path, "coauthor-physics", expected=False, seed=1, sparse_features=True)
+    assert sparse.x.layout == torch.sparse_csr and sparse.x.dtype == torch.float32
+    assert torch.equal(sparse.x.to_dense(), dense.x) and torch.equal(sparse.train_mask, dense.train_mask)
+    assert sparse.x.values().numel() == int(torch.count_nonzero(dense.x))  # no explicit zeros stored
+    with pytest.raises(TypeError, match="sparse_features"):
+        load_npz_graph(tmp_path, "coauthor-physics", expected=False, sparse_features="yes")
+
+
 def test_mini_under_published_name_is_a_count_mismatch(tmp_path):
     write_graphdata(tmp_path / "GraphData" / "amazon_photo.npz", *mini_matrices())
     with pytest.raises(ValueError, match=r"'amazon-photo'.*published counts \(num_nodes: expected 7650, got 180"):
