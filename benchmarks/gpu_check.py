@@ -6,8 +6,8 @@
 Steps (each a subprocess with its own timeout; a failing step is recorded with
 its exit status and the tail of its output, and the others still run):
 
-- ``cuda_tests``: ``pytest -m cuda`` over the files with CUDA-marked tests
-  (on the CPU they all skip: the count is recorded);
+- ``cuda_tests``: ``pytest -m "cuda and not slow" tests`` (every CUDA-marked test; on the CPU
+  they all skip: the count is recorded);
 - ``ncn_cora``: NCN and NCNC on Cora, per-epoch and full-test inference time
   (``benchmarks/ncn_speed.py``: the library's fit_ncn with the paper presets);
 - ``ncn_ddi``: one NCN epoch on ogbl-ddi (``ncn_speed.py --epochs 1``);
@@ -71,8 +71,6 @@ print(json.dumps({"nodes": n, "undirected_edges": m, "stored_entries": adj.nnz, 
 def steps(device: str, tmp: Path) -> dict[str, tuple[list[str], float]]:
     """``{name: (argv, timeout_s)}`` of every step, full sizes on CUDA, reduced on the CPU."""
     cpu = device == "cpu"
-    cuda_files = ["tests/ops/test_random_projection.py", "tests/ops/test_power_sum.py",
-                  "tests/ops/test_common_neighbors.py", "tests/models/test_fastrp.py", "tests/test_metrics.py"]
     ncn_cora = [PY, str(HERE / "ncn_speed.py"), "--dataset", "cora", "--models", "ncn", "ncnc", "--device", device,
                 "--out", str(tmp / "ncn_cora.jsonl")]
     ncn_cora += ["--epochs", "1", "--max-steps", "2", "--reps", "1"] if cpu else ["--epochs", "3", "--reps", "3"]
@@ -86,7 +84,7 @@ def steps(device: str, tmp: Path) -> dict[str, tuple[list[str], float]]:
         (["--quick"] if cpu else ["--runs", "1"])
     sampler = [PY, str(HERE / "neighbor_sampling.py"), "--device", device, "--json", str(tmp / "sampler.json")] + \
         (["--nodes", "20000", "--reps", "3"] if cpu else [])
-    return {"cuda_tests": ([PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "cuda", *cuda_files], 240),
+    return {"cuda_tests": ([PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "cuda and not slow", "tests"], 300),
             "ncn_cora": (ncn_cora, 300), "ncn_ddi": (ncn_ddi, 420), "fastrp": (fastrp, 300),
             "dagnn_coauthor_cs": (dagnn, 420), "distillation": (distill, 420), "sampler": (sampler, 240)}
 
