@@ -38,7 +38,17 @@ def _flat(model) -> torch.Tensor:
 
 def work() -> dict:
     """What every process runs (and the test process itself, as the one-process reference)."""
-    from graphkit import GCN, NCN, GCNConfig, NCNConfig, datasets, distributed, fit_ncn, fit_node_classifier
+    from graphkit import (
+        GCN,
+        NCN,
+        FastRP,
+        GCNConfig,
+        NCNConfig,
+        datasets,
+        distributed,
+        fit_ncn,
+        fit_node_classifier,
+    )
 
     torch.set_num_threads(1)
     out = {}
@@ -61,6 +71,7 @@ def work() -> dict:
     result = fit_node_classifier(model, data, config, seed=0, device="cpu", progress=False)
     out["gcn_minibatch"] = {"metrics": result.metrics, "params": _flat(model), "history": result.history}
     out["fastrp"] = _fastrp()
+    out["fastrp_model"] = FastRP(dim=32, seed=1).fit(data).embedding_  # the estimator splits its rows too
     out["rank"], out["world_size"] = distributed.rank(), distributed.world_size()
     return out
 
@@ -211,6 +222,8 @@ def test_two_gloo_processes_agree_with_each_other_and_with_one_process(tmp_path)
         assert torch.equal(e0, e1), case
         assert e0.shape == single.shape and float((e0 - single).abs().max()) < 1e-5, \
             (case, float((e0 - single).abs().max()))
+    e0, e1 = ranks[0]["fastrp_model"], ranks[1]["fastrp_model"]
+    assert torch.equal(e0, e1) and float((e0 - reference["fastrp_model"]).abs().max()) < 1e-5
 
 
 if __name__ == "__main__":  # one rank of launch()

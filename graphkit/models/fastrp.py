@@ -161,6 +161,7 @@ import scipy.sparse as sp
 import torch
 from torch import Tensor
 
+from graphkit import distributed
 from graphkit._validation import (
     check_bool,
     check_device,
@@ -324,7 +325,11 @@ class FastRP:
     with :math:`S = D^{-1} A` and :math:`V_0 = L R / \sqrt d` a very sparse random
     projection scaled by :math:`L = \operatorname{diag}(d_j^{\beta})`. The computation is
     :func:`graphkit.ops.fastrp.fastrp_embedding`; this class checks the parameters, reads
-    the graph and keeps the result. It is an estimator, not an ``nn.Module``: nothing is
+    the graph and keeps the result. Under a process group of several ranks (``torchrun``,
+    :mod:`graphkit.distributed`) every rank computes its block of rows
+    (:func:`graphkit.ops.distributed_fastrp.distributed_fastrp_embedding`, equal to one
+    process to float32 tolerance; ``reorder`` is not used) and gets the whole embedding.
+    It is an estimator, not an ``nn.Module``: nothing is
     learned, and :meth:`fit` (or :func:`fit_fastrp`, which also evaluates the embedding)
     computes ``embedding_``.
 
@@ -541,11 +546,14 @@ class FastRP:
         else:
             x = None
         with torch.no_grad():
-            emb = fastrp_embedding(
-                adj, dim, p["weights"], normalization_strength=p["beta"], s=self.s, normalize_rows=p["normalize"],
-                self_influence=p["self_influence"], x=x if d_feat > 0 else None, feature_dim=d_feat,
-                standardize=p["standardize"], reorder=self.reorder, seed=p["seed"], dtype=self.dtype,
-                device=p["device"])
+            if distributed.is_distributed():
+                emb = _distributed_embedding(adj, x if d_feat > 0 else None, dim, d_feat, p, self.s, self.dtype)
+            else:
+                emb = fastrp_embedding(
+                    adj, dim, p["weights"], normalization_strength=p["beta"], s=self.s,
+                    normalize_rows=p["normalize"], self_influence=p["self_influence"], x=x if d_feat > 0 else None,
+                    feature_dim=d_feat, standardize=p["standardize"], reorder=self.reorder, seed=p["seed"],
+                    dtype=self.dtype, device=p["device"])
         self.embedding_ = emb.cpu().numpy() if _returns_numpy(graph) else emb
         self.n_nodes_ = n
         self.n_features_in_ = 0 if x is None else int(x.size(1))
@@ -554,6 +562,19 @@ class FastRP:
     def fit_transform(self, graph, **kwargs) -> Tensor | np.ndarray:
         """``fit(graph, **kwargs).embedding_`` (a numpy array for numpy / scipy / networkx input)."""
         return self.fit(graph, **kwargs).embedding_
+
+
+def _distributed_embedding(adj: CSR, x: Tensor | None, dim: int, d_feat: int, p: dict, s, dtype) -> Tensor:
+    """This rank's block of rows through :func:`distributed_fastrp_embedding`, gathered on every rank."""
+    from graphkit.ops.distributed_fastrp import distributed_fastrp_embedding, row_block
+
+    device = adj.col.device if p["device"] is None else p["device"]
+    start, stop = distributed.shard_range(adj.num_rows)
+    return distributed_fastrp_embedding(
+        row_block(adj.to(device)), dim, p["weights"], normalization_strength=p["beta"], s=s,
+        normalize_rows=p["normalize"], self_influence=p["self_influence"],
+        x=None if x is None else x[start:stop].to(device), feature_dim=d_feat, standardize=p["standardize"],
+        seed=p["seed"], dtype=dtype, gather=True)
 
 
 # --------------------------------------------------------------------------------------------------
