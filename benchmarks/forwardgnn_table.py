@@ -63,7 +63,7 @@ def row(method: str, stack: int, layers: int, by_seed: dict) -> str:
         ref = f"{paper[0]:.2f} ± {paper[1]:.1f}"
         gap = f"{abs(mean - paper[0]):.2f} ({'within' if abs(mean - paper[0]) <= paper[1] else 'outside'} 1σ)"
     run = "BP (back-propagation)" if method == "bp" else method.upper()
-    stack_s = f"first {layers} of a {stack}-layer stack" if method in GREEDY else f"{stack}-layer model"
+    stack_s = f"first {layers} of the {stack}-layer stack" if method in GREEDY else f"{stack}-layer model"
     seeds_s = ",".join(map(str, seeds))
     return f"| {run} | {layers} | {stack_s} | {mean:.2f} ± {'-' if len(values) < 2 else f'{std:.2f}'} | {'-' if len(values) < 2 else f'{pstd:.2f}'} | {seeds_s} | {ref} | {gap} |"
 

@@ -100,6 +100,6 @@ def test_results_table_from_runner_records(tmp_path, capsys):
     (tmp_path / "bp.jsonl").write_text("\n".join(bp) + "\n")
     text = table.main(["--sf", str(tmp_path / "sf.jsonl"), "--bp", str(tmp_path / "bp.jsonl")])
     rows = text.splitlines()[2:]
-    assert rows[0].startswith("| SF | 1 | first 1 of a 2-layer stack | 87.50 ± 0.71 | 0.50 | 0,1 | 87.75 ± 1.4 | 0.25 (within")
+    assert rows[0].startswith("| SF | 1 | first 1 of the 2-layer stack | 87.50 ± 0.71 | 0.50 | 0,1 | 87.75 ± 1.4 | 0.25 (within")
     assert rows[2].startswith("| BP (back-propagation) | 1 | 1-layer model | 30.00 ± - |")
     assert rows[3].startswith("| SF-TOP-TO-LOSS | 2 | 2-layer model | 50.00") and len(rows) == 4  # no sage, no gat
