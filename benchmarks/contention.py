@@ -2,6 +2,7 @@
 """Speed beside a busy core: graphkit's thread policy against torch's default thread count.
 
     python benchmarks/contention.py [--reps 3] [--cases default ncnc lighthgnn] [--json FILE]
+    python benchmarks/contention.py --micro      # small ops on 1 vs 2 threads, in this process, as the machine is
 
 Three jobs, each in a fresh process so thread pools do not carry over:
 
@@ -104,12 +105,44 @@ def measure(cases, reps: int) -> dict:
     return report
 
 
+def micro(rounds=(1, 2, 1, 2), calls: int = 200, repeats: int = 5) -> list[dict]:
+    """Median seconds per call of three small ops on 1 and 2 threads (alternating): the per-op barrier's cost."""
+    import torch
+
+    x, r = torch.arange(100), torch.randint(0, 5, (100,), generator=torch.Generator().manual_seed(0))
+    a, w = torch.randn(2708, 64), torch.randn(64, 64)
+    ops = {"repeat_interleave(100)": lambda: torch.repeat_interleave(x, r), "2708x64 @ 64x64": lambda: a @ w,
+           "2708x64 add": lambda: a + a}
+    before, rows = torch.get_num_threads(), []
+    try:
+        for threads in rounds:
+            torch.set_num_threads(threads)
+            for name, op in ops.items():
+                times = []
+                for _ in range(repeats):
+                    start = time.perf_counter()
+                    for _ in range(calls):
+                        op()
+                    times.append((time.perf_counter() - start) / calls)
+                rows.append({"op": name, "threads": threads, "median_us": 1e6 * statistics.median(times)})
+                print(f"{threads} thread(s)  {name:24s} {rows[-1]['median_us']:10.1f} us", flush=True)
+    finally:
+        torch.set_num_threads(before)
+    return rows
+
+
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
     p.add_argument("--json", type=Path, default=None)
+    p.add_argument("--micro", action="store_true", help="only the small-op timings on 1 vs 2 threads")
     args = p.parse_args(argv)
+    if args.micro:
+        report = {"micro": micro()}
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=1))
+        return report
     report = measure(args.cases, args.reps)
     print(f"\n{report['cpu_count']} CPUs; idle cores when measured: {report['idle_cores_at_start']}")
     print("| job | threads | quiet (s) | busy core (s) | busy / one thread quiet |\n|---|---|---|---|---|")

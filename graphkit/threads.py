@@ -2,9 +2,10 @@
 
 torch runs its CPU kernels on ``torch.get_num_threads()`` threads (by default one per
 physical core). Each parallel op ends in a barrier, so when another process holds a
-core, every op waits for a descheduled thread: on a 2-core machine with a busy
-second core, a 2708 × 64 matrix product took 47 ms on 2 threads against 0.9 ms on
-one, and ``torch.repeat_interleave`` on 100 elements 23 ms against 35 µs. Small
+core, every op waits for a descheduled thread: on a loaded 2-core machine a
+2708 × 64 matrix product took 31 ms on 2 threads against 0.6–0.8 ms on one, and
+``torch.repeat_interleave`` on 100 elements up to 15 ms against 9–12 µs
+(``benchmarks/contention.py --micro``). Small
 graphs run thousands of such ops per epoch and gain nothing from a second thread
 even on a quiet machine. So every procedure (:func:`graphkit.models.procedure.procedure`)
 runs under :func:`thread_limit` with :func:`choose_threads`:
