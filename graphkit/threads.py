@@ -13,7 +13,7 @@ runs under :func:`thread_limit` with :func:`choose_threads`:
 1. ``threads=N`` given to the procedure (or ``--threads N`` to the runner): ``N``.
 2. An input of fewer than :data:`SMALL_WORK` elements (:func:`work_of`): one thread.
 3. Otherwise the threads torch would use, capped by the cores that are idle now:
-   :func:`idle_cores` samples the machine's CPU counters for :data:`SAMPLE_SECONDS`
+   :func:`idle_cores` samples the machine's CPU counters for :data:`SAMPLE_SECONDS` (0.1 s)
    while this process sleeps, so its own past load does not count against it.
 
 The count is never raised above ``torch.get_num_threads()`` (what ``OMP_NUM_THREADS``
@@ -37,8 +37,9 @@ __all__ = ["SAMPLE_SECONDS", "SMALL_WORK", "choose_threads", "idle_cores", "thre
 
 #: inputs with fewer elements than this (node features plus 64 per edge) run on one thread
 SMALL_WORK = 1 << 20
-#: how long :func:`idle_cores` watches the CPU counters
-SAMPLE_SECONDS = 0.02
+#: how long :func:`idle_cores` watches the CPU counters: they tick at 100 Hz, so 0.1 s reads the idle
+#: share of each core to about a tenth (20 ms read 2 ticks per core and took a quiet core for a busy one)
+SAMPLE_SECONDS = 0.1
 _EDGE_WEIGHT = 64  # an edge costs about one hidden row of message passing
 
 
