@@ -15,7 +15,8 @@ Three jobs, each in a fresh process so thread pools do not carry over:
 Each runs with ``threads=None`` (graphkit's policy, :mod:`graphkit.threads`), with
 torch's default count (one per core: what graphkit did before the policy) and with one
 thread, on a quiet machine and beside a competing busy process
-(``python -c "while True: pass"``, started 2 s before and killed after). Every
+(a Python busy loop, started 2 s before and killed after; it also ends by itself when
+this script dies, so an interrupted run leaves no busy core behind). Every
 setting is repeated ``--reps`` times, the settings interleaved; the figure is the
 median. The ratios printed are against the same job on one thread without the busy
 process (the issue's bar: within 1.5x with a busy core). The machine's idle cores at
@@ -36,6 +37,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ("default", "ncnc", "lighthgnn")
 POLICIES = ("graphkit", "torch-default", "one")
+
+# a busy core that exits when its parent is gone (reparented), so a killed run leaves no busy loop behind
+_HOG = "import os\nparent = os.getppid()\nwhile os.getppid() == parent:\n    pass\n"
 
 _JOB = r"""
 import json, sys, time, torch
@@ -79,7 +83,7 @@ def measure(cases, reps: int) -> dict:
     results = {(c, p, busy): [] for c in cases for p in POLICIES for busy in (False, True)}
     for rep in range(reps):
         for busy in (False, True):
-            hog = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
+            hog = subprocess.Popen([sys.executable, "-c", _HOG]) if busy else None
             try:
                 if hog is not None:
                     time.sleep(2.0)
