@@ -77,6 +77,7 @@ from graphkit.train.distillation import (
     masked_accuracy,
     require_dropout,
     require_positive,
+    require_split_sizes,
     train_teacher,
 )
 from graphkit.train.node_classification import check_node_inputs
@@ -97,15 +98,6 @@ def _sizes(cls: type, data) -> tuple[int, int]:
     if info.num_classes < 1 or info.multilabel:
         raise ValueError(f"{cls.__name__} needs single-label targets data.y [N] to size its output")
     return info.num_features, info.num_classes
-
-
-def _check_split_keys(config) -> None:
-    if (config.train_per_class is None) != (config.val_per_class is None):
-        raise config_error(config.__class__, "train_per_class and val_per_class are set together: both numbers "
-                                             "(a drawn split) or both null (the data's own masks)")
-    for key in ("train_per_class", "val_per_class"):
-        if getattr(config, key) is not None and getattr(config, key) < 0:
-            raise config_error(config.__class__, f"{key} must be >= 0 or null, got {getattr(config, key)}")
 
 
 def _check_inputs(model, data, config) -> None:
@@ -293,7 +285,7 @@ class LightHGNNConfig(DistillationConfig):
         super().check()
         require_positive(self, "teacher_hidden", "hidden_channels", "num_layers")
         require_dropout(self, "teacher_dropout", "dropout")
-        _check_split_keys(self)
+        require_split_sizes(self)
         if self.noise_std < 0 or self.hc_weight < 0:
             raise config_error(self.__class__, f"noise_std and hc_weight must be >= 0, got {self.noise_std}, "
                                                f"{self.hc_weight}")
@@ -346,7 +338,7 @@ class HGNNConfig(Config):
         if not self.lr > 0 or self.weight_decay < 0:
             raise config_error(self.__class__, f"lr must be > 0 and weight_decay >= 0, got {self.lr}, "
                                                f"{self.weight_decay}")
-        _check_split_keys(self)
+        require_split_sizes(self)
 
 
 # --------------------------------------------------------------------------- data

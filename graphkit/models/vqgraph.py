@@ -91,6 +91,7 @@ from graphkit.train.distillation import (
     kd_loss,
     require_dropout,
     require_positive,
+    require_split_sizes,
 )
 from graphkit.train.node_classification import check_node_inputs
 from graphkit.train.result import FitResult
@@ -416,12 +417,7 @@ class _GraphDistillationConfig(DistillationConfig):
         super().check()
         require_positive(self, "teacher_hidden", "hidden_channels", "num_layers")
         require_dropout(self, "teacher_dropout", "dropout")
-        if (self.train_per_class is None) != (self.val_per_class is None):
-            raise config_error(self.__class__, "train_per_class and val_per_class are set together: both "
-                                               "numbers (a drawn split) or both null (the data's own masks)")
-        for key in ("train_per_class", "val_per_class"):
-            if getattr(self, key) is not None and getattr(self, key) < 0:
-                raise config_error(self.__class__, f"{key} must be >= 0 or null, got {getattr(self, key)}")
+        require_split_sizes(self)
 
 
 _SHARED_ARGS = """

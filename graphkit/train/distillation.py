@@ -57,7 +57,7 @@ from graphkit.train.result import FitResult
 from graphkit.train.timing import Timer
 
 __all__ = ["DistillationConfig", "distill", "held_out_split", "kd_loss", "kl_probs", "masked_accuracy",
-           "require_dropout", "require_positive", "train_student", "train_teacher"]
+           "require_dropout", "require_positive", "require_split_sizes", "train_student", "train_teacher"]
 
 
 # --------------------------------------------------------------------------- losses
@@ -333,6 +333,17 @@ def require_dropout(config: Config, *keys: str) -> None:
     for key in keys:
         if not 0 <= getattr(config, key) < 1:
             raise config_error(config.__class__, f"{key} must be in [0, 1), got {getattr(config, key)}")
+
+
+
+def require_split_sizes(config: Config) -> None:
+    """``train_per_class`` / ``val_per_class``: both ``>= 0`` (a drawn split) or both ``None`` (the data's masks)."""
+    if (config.train_per_class is None) != (config.val_per_class is None):
+        raise config_error(config.__class__, "train_per_class and val_per_class are set together: both numbers "
+                                             "(a drawn split) or both null (the data's own masks)")
+    for key in ("train_per_class", "val_per_class"):
+        if getattr(config, key) is not None and getattr(config, key) < 0:
+            raise config_error(config.__class__, f"{key} must be >= 0 or null, got {getattr(config, key)}")
 
 
 # --------------------------------------------------------------------------- the loop
