@@ -36,8 +36,8 @@ from torch_geometric.data import Data
 
 from graphkit.datasets._io import cached, check_counts, require, safe_np_load
 from graphkit.datasets.kfold import kfold_split
-from graphkit.datasets.node_splits import csr_parts, dense_from_parts
-from graphkit.datasets.npz_graphs import GraphCounts
+from graphkit.datasets.node_splits import dense_from_parts
+from graphkit.datasets.npz_graphs import GraphCounts, graph_parts
 from graphkit.datasets.registry import register
 
 __all__ = ["PUBLISHED", "load_cora_ml", "raw_candidates", "read_citation_npz"]
@@ -83,15 +83,7 @@ def read_citation_npz(path: str | Path) -> dict[str, torch.Tensor]:
             or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(f"{path}: adjacency {adj.shape}, attributes {attr.shape} and labels "
                          f"{labels.dtype} {labels.shape} do not match")
-    x = sp.csr_matrix(attr, dtype=np.float32)
-    x.sum_duplicates()
-    x.data[x.data > 0] = 1.0  # PyG: x[x > 0] = 1
-    coo = adj.tocoo()
-    row, col = coo.row.astype(np.int64), coo.col.astype(np.int64)
-    keep = row != col
-    key = np.unique(np.concatenate([row[keep] * n + col[keep], col[keep] * n + row[keep]]))
-    edge_index = torch.from_numpy(np.stack([key // n, key % n]))
-    return {**csr_parts(x), "edge_index": edge_index, "y": torch.from_numpy(labels.astype(np.int64))}
+    return graph_parts(adj, attr, labels)
 
 
 def load_cora_ml(root: str | Path, *, fold: int = 0, expected: GraphCounts | None | bool = None) -> Data:

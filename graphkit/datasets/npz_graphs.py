@@ -116,10 +116,17 @@ def read_graphdata_npz(path: str | Path) -> dict[str, Tensor]:
     if labels.shape != (num_nodes,) or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(f"{path}: node_label must be {num_nodes} integers, got {labels.dtype} {labels.shape}")
 
+    return graph_parts(adj, attr, labels)
+
+
+def graph_parts(adj, attr, labels: np.ndarray) -> dict[str, Tensor]:
+    """What PyG builds from a gnn-benchmark graph, as cacheable parts: binary features (``x > 0 -> 1``,
+    :func:`~graphkit.datasets.node_splits.csr_parts`), the undirected ``edge_index`` without self-loops
+    (sorted, unique) and ``y``."""
     x = sp.csr_matrix(attr, dtype=np.float32)
     x.sum_duplicates()
     x.data[x.data > 0] = 1.0  # PyG: x[x > 0] = 1
-
+    num_nodes = adj.shape[0]
     coo = adj.tocoo()
     row, col = coo.row.astype(np.int64), coo.col.astype(np.int64)
     keep = row != col
