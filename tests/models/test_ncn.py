@@ -74,6 +74,66 @@ def test_ncn_predictor_matches_dense_reference():
         assert torch.allclose(pred(x, adj, pairs), _ncn_reference(pred, x, adj, pairs), atol=1e-5)
 
 
+def _plain_ncn(pred: NCNPredictor, x, adj, pairs):
+    """The training-mode formula lin(xcnlin(pool) * β + xijlin(x_i ⊙ x_j)) evaluated row by row, every row."""
+    xcn = pred._cn_features(x, adj, pairs, 0)
+    return pred.lin(pred.xcnlin(xcn) * pred.beta + pred.xijlin(x[pairs[0]] * x[pairs[1]])).squeeze(-1)
+
+
+def _path(n):
+    ei = torch.stack([torch.arange(n - 1), torch.arange(1, n)])
+    return symmetric_csr(torch.cat([ei, ei.flip(0)], 1), n)
+
+
+@pytest.mark.parametrize("case", ["pairs_outnumber_members", "few_pairs", "no_common_neighbour", "sampled"])
+def test_eval_cn_branch_shares_work_and_equals_the_plain_formula(case):
+    """Out of training mode xcnlin runs once for all empty sets and, when the set members are fewer than the
+    non-empty rows, its first Linear runs on the members before pooling: same numbers as the plain formula."""
+    torch.manual_seed(0)
+    if case == "no_common_neighbour":
+        adj, pairs = _path(10), torch.tensor([[0, 0, 2, 9], [5, 9, 6, 1]])  # distance >= 3: no common neighbour
+    else:
+        _, adj = _graph(12, 50)
+        pairs = torch.cartesian_prod(torch.arange(12), torch.arange(12)).t() if case != "few_pairs" \
+            else _pairs(12, 6, seed=2)
+    n = adj.num_rows
+    x = torch.randn(n, 16)
+    pred = NCNPredictor(16, cn_deg=2 if case == "sampled" else -1, **_kw()).eval()
+    with torch.no_grad():
+        pred.beta.fill_(0.7)
+    sets = pred._cn_sets(adj, pairs)
+    nonempty = int((sets.rowptr.diff() > 0).sum())
+    expected = {"pairs_outnumber_members": nonempty > n, "no_common_neighbour": nonempty == 0,
+                "few_pairs": 0 < nonempty < min(pairs.size(1), NCNPredictor._members(sets)[0].numel()),
+                "sampled": sets.value is not None}
+    assert expected[case]
+    torch.manual_seed(1)
+    out = pred(x, adj, pairs)
+    torch.manual_seed(1)
+    assert torch.allclose(out, _plain_ncn(pred, x, adj, pairs), atol=1e-5)
+    if case != "sampled":
+        assert torch.allclose(out, _ncn_reference(pred, x, adj, pairs), atol=1e-5)
+    torch.manual_seed(1)
+    with torch.no_grad():
+        assert torch.allclose(pred(x, adj, pairs), out, atol=1e-6)
+
+
+def test_eval_cn_branch_keeps_gradients():
+    """The shared-work path writes into a fresh tensor only: gradients (eval mode, grad on) are the plain formula's."""
+    torch.manual_seed(0)
+    _, adj = _graph(12, 50)
+    pairs = torch.cartesian_prod(torch.arange(12), torch.arange(12)).t()
+    pred = NCNPredictor(16, **_kw()).eval()
+    grads = []
+    for fn in (lambda x: pred(x, adj, pairs), lambda x: _plain_ncn(pred, x, adj, pairs)):
+        x = torch.randn(12, 16, generator=torch.Generator().manual_seed(2), requires_grad=True)
+        pred.zero_grad()
+        (fn(x) ** 2).sum().backward()
+        grads.append((x.grad, pred.xcnlin[0].weight.grad.clone(), pred.beta.grad.clone()))
+    for new, old in zip(*grads, strict=True):
+        assert torch.allclose(new, old, atol=1e-4, rtol=1e-4)
+
+
 def test_final_linear_and_output_layers_shape_the_mlps():
     pred = NCNPredictor(8, final_linear=True, output_layers=3)
     assert isinstance(pred.xcnlin[-1], torch.nn.Linear) and isinstance(pred.xijlin[-1], torch.nn.Linear)
