@@ -2,7 +2,10 @@ r"""The baselines every paper compares against: MLP, GCN, GraphSAGE and GAT (PyG
 
 All four share one signature, ``model(x, edge_index) -> logits [N, C]``, so
 one procedure, :func:`fit_node_classifier`, trains them all. The MLP ignores
-``edge_index`` (it may be ``None``).
+``edge_index`` (it may be ``None``). ``x`` may be a ``torch.sparse_csr`` tensor
+(``datasets.load(name, sparse_features=True)``): the first layer is linear, so it
+runs as a sparse × dense product (GraphSAGE transforms before it aggregates,
+:mod:`graphkit.nn.sage_conv`), with the dense path's numbers up to float rounding.
 
 Build, fit, predict::
 
@@ -27,7 +30,6 @@ from torch import Tensor, nn
 from torch_geometric.nn.models import GAT as PygGAT
 from torch_geometric.nn.models import GCN as PygGCN
 from torch_geometric.nn.models import MLP as PygMLP
-from torch_geometric.nn.models import GraphSAGE as PygSAGE
 from torch_geometric.utils import add_self_loops
 
 from graphkit._validation import check_edge_index, check_features, param_dtype
@@ -36,7 +38,8 @@ from graphkit.datasets.digits import SPLIT_SOURCE as _DIGITS_SOURCE
 from graphkit.datasets.kfold import OFFICIAL_SEED, with_kfold_split
 from graphkit.models.procedure import graph_info, procedure
 from graphkit.nn.model import Model, reinitialize
-from graphkit.ops.normalize import normalize_features
+from graphkit.nn.sage_conv import GraphSAGE as PygSAGE  # PyG's GraphSAGE that also takes CSR x
+from graphkit.ops.rows import normalize_row_sums
 from graphkit.train.config import Config, Preset, config_error
 from graphkit.train.loop import Selection, run_epochs
 from graphkit.train.node_classification import (
@@ -91,7 +94,8 @@ class _Baseline(Model):
 
     def _check(self, x: Tensor, edge_index: Tensor | None) -> None:
         """``x [N, in_channels]`` finite in the model's dtype; ``edge_index`` ids in ``[0, N)`` (when given)."""
-        check_features(x, name="x", num_features=self.in_channels, dtype=param_dtype(self), owner=type(self).__name__)
+        check_features(x, name="x", num_features=self.in_channels, dtype=param_dtype(self), owner=type(self).__name__,
+                       allow_sparse=True)
         if edge_index is not None:
             check_edge_index(edge_index, x.size(0), nodes_from="x")
 
@@ -453,7 +457,7 @@ def fit_node_classifier(model: _Baseline, data, config: NodeClassifierConfig, *,
     if not warm_start:
         reinitialize(model)
     model.to(device)
-    x = normalize_features(data.x) if config.normalize_features else data.x
+    x = normalize_row_sums(data.x) if config.normalize_features else data.x  # dense or torch.sparse_csr, as given
     x, y = x.to(device), data.y.to(device)
     edge_index = None if isinstance(model, MLP) else data.edge_index.to(device)
     train, val, test = (getattr(data, f"{s}_mask").to(device) for s in ("train", "val", "test"))

@@ -60,10 +60,10 @@ from graphkit.models.procedure import graph_info, procedure
 from graphkit.nn.adaptive_hops import AdaptiveHopAdjustment
 from graphkit.nn.model import Model, reinitialize
 from graphkit.ops import components
-from graphkit.ops.csr import CSR, sparse_csr_tensor
+from graphkit.ops.csr import CSR
 from graphkit.ops.normalize import sym_norm
 from graphkit.ops.propagate import HopPropagator, iter_hops
-from graphkit.ops.rows import normalize_row_sums, to_sparse_rows
+from graphkit.ops.rows import dropout_features, normalize_row_sums, to_sparse_rows
 from graphkit.train.config import Config, Preset, config_error
 from graphkit.train.loop import Selection, run_epochs
 from graphkit.train.node_classification import check_node_inputs
@@ -198,15 +198,11 @@ class DAGNN(Model):
         """
         check_features(x, name="x", num_features=self.in_channels, dtype=param_dtype(self), owner="DAGNN",
                        allow_sparse=True)
+        if self.input_dropout:  # on the stored values only for CSR input (graphkit.ops.rows.dropout_features)
+            x = dropout_features(x, self.dropout, self.training)
         if x.layout == torch.sparse_csr:
-            values = x.values()
-            if self.input_dropout:
-                values = F.dropout(values, self.dropout, self.training)
-            xs = sparse_csr_tensor(x.crow_indices(), x.col_indices(), values, x.shape)
-            x = torch.sparse.mm(xs, self.lin1.weight.t()) + self.lin1.bias
+            x = torch.sparse.mm(x, self.lin1.weight.t()) + self.lin1.bias
         else:
-            if self.input_dropout:
-                x = F.dropout(x, self.dropout, self.training)
             x = self.lin1(x)
         if self.bn is not None:
             x = self.bn(x)

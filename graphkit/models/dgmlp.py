@@ -41,6 +41,7 @@ Build, fit, predict::
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -61,11 +62,14 @@ from graphkit._validation import (
 from graphkit.models.procedure import graph_info, procedure
 from graphkit.nn.model import Model, reinitialize
 from graphkit.ops.hop_weighting import node_adaptive_hop_weighting
+from graphkit.ops.rows import dropout_features
 from graphkit.train.config import Config, Preset, config_error
 from graphkit.train.loop import Selection, run_epochs
 from graphkit.train.node_classification import check_node_inputs
 from graphkit.train.result import FitResult
 from graphkit.train.timing import Timer
+
+log = logging.getLogger(__name__)
 
 __all__ = ["DGMLP", "DGMLPConfig", "fit_dgmlp"]
 
@@ -160,13 +164,19 @@ class DGMLP(Model):
                              nodes_from="x" if num_nodes is None else None)
         return node_adaptive_hop_weighting(edge_index, x, self.num_hops, num_nodes=num_nodes)
 
-    def _check_x(self, x: Tensor, name: str = "x") -> None:
-        check_features(x, name=name, num_features=self.in_channels, dtype=param_dtype(self), owner="DGMLP")
+    def _check_x(self, x: Tensor, name: str = "x", allow_sparse: bool = False) -> None:
+        check_features(x, name=name, num_features=self.in_channels, dtype=param_dtype(self), owner="DGMLP",
+                       allow_sparse=allow_sparse)
 
     def head(self, x_tilde: Tensor) -> Tensor:
-        r"""The transformation applied to the precomputed :math:`\tilde X`, ``[B, F] -> [B, C]`` (row-wise)."""
-        self._check_x(x_tilde, "x_tilde")
-        h = F.dropout(x_tilde, self.dropout, self.training)
+        r"""The transformation applied to the precomputed :math:`\tilde X`, ``[B, F] -> [B, C]`` (row-wise).
+
+        ``x_tilde`` may be a ``torch.sparse_csr`` tensor (e.g. :math:`\tilde X = X` with ``num_hops=0`` on
+        bag-of-words input): dropout on its stored values and a sparse × dense first product
+        (:func:`graphkit.ops.rows.dropout_features`), the dense path's distribution.
+        """
+        self._check_x(x_tilde, "x_tilde", allow_sparse=True)
+        h = dropout_features(x_tilde, self.dropout, self.training)
         if self.num_layers == 1:
             return self.lin(h)
         h0 = h = F.dropout(F.relu(self.lin_in(h)), self.dropout, self.training)
@@ -317,7 +327,11 @@ def fit_dgmlp(model: DGMLP, data: Data, config: DGMLPConfig, *, seed: int, devic
         reinitialize(model)
     model.to(device)
     timer = Timer(device)
-    x = data.x if data.x.layout == torch.strided else data.x.to_dense()  # the hops of X are dense anyway
+    x = data.x
+    if x.layout != torch.strided:
+        log.info("fit_dgmlp densifies the sparse features: the hops A^k X fill in (Coauthor CS: 0.9 % non-zero, "
+                 "A X 6.7 %, A^2 X 28 %), so X~ = sum_k diag(w_k) A^k X is dense anyway")
+        x = x.to_dense()
     with timer.stage("precompute"), torch.no_grad():
         x_tilde = model.precompute(x.to(device), data.edge_index.to(device), num_nodes=data.num_nodes)
     y = data.y.to(device)

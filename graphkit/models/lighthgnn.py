@@ -68,7 +68,9 @@ from graphkit.models.procedure import graph_info, procedure
 from graphkit.nn.hgnn_conv import HGNNConv
 from graphkit.nn.model import Model, reinitialize
 from graphkit.nn.teacher_student import TeacherStudent
+from graphkit.ops.csr import sparse_csr_tensor
 from graphkit.ops.incidence import check_hyperedge_index, vertex_to_edge
+from graphkit.ops.rows import select_rows
 from graphkit.train.config import Config, Preset, config_error
 from graphkit.train.distillation import (
     DistillationConfig,
@@ -363,7 +365,7 @@ def prepare_hypergraph(data: Data, *, seed: int = 0, train_per_class: int | None
     if getattr(data, "x", None) is None or getattr(data, "y", None) is None:
         raise ValueError("LightHGNN needs vertex features data.x and labels data.y")
     n = data.num_nodes
-    check_features(data.x, n, name="data.x")
+    check_features(data.x, n, name="data.x", allow_sparse=True)
     if getattr(data, "hyperedge_index", None) is not None:
         hyperedge_index = data.hyperedge_index
         m = check_hyperedge_index(hyperedge_index, n, getattr(data, "num_hyperedges", None))
@@ -424,7 +426,7 @@ def restrict_hypergraph(data: Data, keep: Tensor) -> Data:
     used = torch.unique(e)
     edge_id = torch.full((data.num_hyperedges,), -1, dtype=torch.long, device=keep.device)
     edge_id[used] = torch.arange(used.numel(), device=keep.device)
-    out = Data(x=data.x[keep], y=data.y[keep], hyperedge_index=torch.stack([v, edge_id[e]]),
+    out = Data(x=select_rows(data.x, keep), y=data.y[keep], hyperedge_index=torch.stack([v, edge_id[e]]),
                num_nodes=int(keep.sum()), train_mask=data.train_mask[keep], val_mask=data.val_mask[keep],
                test_mask=data.test_mask[keep])
     out.num_hyperedges = int(used.numel())
@@ -467,7 +469,12 @@ def hyperedge_reliability(teacher: nn.Module, data: Data, *, noise_std: float = 
     gen = torch.Generator(device="cpu").manual_seed(seed)
     eps = torch.randn(data.x.shape, generator=gen).to(data.x) * noise_std
     noisy = data.clone()
-    noisy.x = data.x * (1 + eps)
+    if data.x.layout == torch.sparse_csr:  # the same draw, read at the stored entries (zeros stay zero)
+        crow, col, val = data.x.crow_indices(), data.x.col_indices(), data.x.values()
+        rows = torch.repeat_interleave(torch.arange(crow.numel() - 1, device=crow.device), crow.diff())
+        noisy.x = sparse_csr_tensor(crow, col, val * (1 + eps[rows, col]), data.x.shape)
+    else:
+        noisy.x = data.x * (1 + eps)
     h_clean = _entropy(_teacher_forward(teacher, data))
     h_noisy = _entropy(_teacher_forward(teacher, noisy))
     m = data.num_hyperedges

@@ -129,6 +129,7 @@ from graphkit.nn.model import Model, reinitialize
 from graphkit.ops.common_neighbors import aggregate, common_neighbors, cost_chunks
 from graphkit.ops.csr import CSR, sparse_csr_tensor, symmetric_csr
 from graphkit.ops.csr_sampling import drop_entries, subsample_rows
+from graphkit.ops.rows import dropout_features
 from graphkit.ops.spmm import spmm
 from graphkit.ops.target_link_removal import TargetLinkRemoval
 from graphkit.train.config import Config, Preset, config_error
@@ -308,8 +309,16 @@ class NCNEncoder(nn.Module):
         non-zeros: they are dropped and rescaled, then multiplied into the
         weight (``torch.sparse.mm``). Same distribution as the dense path, a
         fraction of the cost when ``x`` is mostly zeros (Planetoid: ~1%).
+        A ``torch.sparse_csr`` ``x`` takes that path as it is
+        (:func:`graphkit.ops.rows.dropout_features`); for the PyG encoders it stays
+        CSR into ``GCNConv``, whose first operation is its linear map.
         """
         lin = self.xemb[1] if len(self.xemb) == 3 else None
+        if x.layout == torch.sparse_csr:  # loaded sparse (datasets.load(..., sparse_features=True))
+            x = dropout_features(x, self.xemb[0].p, self.training)  # xdp on the stored values
+            if lin is None:  # the 'gcn' / 'gcn_mean' encoders: GCNConv's linear map takes the CSR x
+                return x
+            return self.xemb[2](torch.sparse.mm(x, lin.weight.t()) + lin.bias)
         if lin is None or x.dim() != 2 or not x.is_floating_point() or x.numel() < 1 << 16:
             return self.xemb(x)
         key = (x.data_ptr(), tuple(x.shape), x._version, x.device)
@@ -322,9 +331,7 @@ class NCNEncoder(nn.Module):
         _, sparse, (crow, col), vals = self._sparse_x
         if not sparse:
             return self.xemb(x)
-        vals = self.xemb[0](vals)
-        out = torch.sparse.mm(sparse_csr_tensor(crow, col, vals, x.shape), lin.weight.t())
-        return self.xemb[2](out + lin.bias)
+        return self._input(sparse_csr_tensor(crow, col, vals, x.shape))  # the CSR path above
 
     def forward(self, x: Tensor | None, adj: CSR) -> Tensor:
         if self.embedding is not None:
@@ -780,7 +787,7 @@ class NCN(Model):
                 raise ValueError(f"this {type(self).__name__} was built for node features "
                                  f"(in_channels={self.encoder.in_channels}) but x is None")
             check_features(x, name="x", num_features=self.encoder.in_channels, dtype=param_dtype(self),
-                           owner=type(self).__name__)
+                           owner=type(self).__name__, allow_sparse=True)
             self._check_graph(edge_index, x.size(0), "x")
             n = x.size(0)
         else:

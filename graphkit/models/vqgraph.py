@@ -73,7 +73,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Data
-from torch_geometric.nn import GCNConv, SAGEConv
+from torch_geometric.nn import GCNConv
 from torch_geometric.utils import subgraph
 
 from graphkit._validation import check_dropout, check_edge_index, check_features, check_int, param_dtype
@@ -81,9 +81,11 @@ from graphkit.datasets.node_splits import per_class_split
 from graphkit.models.baselines import MLP, SAGE
 from graphkit.models.procedure import graph_info, procedure
 from graphkit.nn.model import Model
+from graphkit.nn.sage_conv import SAGEConv
 from graphkit.nn.teacher_student import TeacherStudent
 from graphkit.nn.vector_quantizer import VectorQuantizer, codebook_usage
 from graphkit.ops.components import largest_component
+from graphkit.ops.rows import mse_to_features, select_rows
 from graphkit.train.config import Preset, config_error
 from graphkit.train.distillation import (
     DistillationConfig,
@@ -119,7 +121,8 @@ class VQGraphTokenizer(Model):
         out_channels: number of classes ``C``.
         code_dim: codebook dimension ``d``. (default: ``128``)
         num_codes: codebook size ``M``. (default: ``2048``)
-        encoder: ``'sage'`` (PyG ``SAGEConv``) or ``'gcn'``. (default: ``'sage'``)
+        encoder: ``'sage'`` (PyG ``SAGEConv``; :class:`graphkit.nn.sage_conv.SAGEConv`, which also takes
+            ``torch.sparse_csr`` features) or ``'gcn'``. (default: ``'sage'``)
         dropout: after the encoder. (default: ``0.5``)
         lambda_node, lambda_edge: reconstruction weights. (defaults: ``1e-3``, ``0.03``)
         commitment_weight, decay: of the :class:`~graphkit.nn.VectorQuantizer`. (defaults: ``0.25``, ``0.8``)
@@ -175,7 +178,7 @@ class VQGraphTokenizer(Model):
     def encode(self, x: Tensor, edge_index: Tensor) -> Tensor:
         """The encoder's output ``h [N, code_dim]`` (before quantisation); checks ``x`` and ``edge_index``."""
         check_features(x, name="x", num_features=self.in_channels, dtype=param_dtype(self),
-                       owner=type(self).__name__)
+                       owner=type(self).__name__, allow_sparse=True)
         check_edge_index(edge_index, x.size(0), name="edge_index", nodes_from="x")
         return F.dropout(F.relu(self.encoder(x, edge_index)), self.dropout, self.training)
 
@@ -198,7 +201,7 @@ class VQGraphTokenizer(Model):
         logits = self.cls_lin(F.relu(self.cls_conv(z, edge_index)))
         if not self.training:
             return logits, None
-        l_node = F.mse_loss(self.node_decoder(q), x)
+        l_node = mse_to_features(self.node_decoder(q), x)  # x dense or torch.sparse_csr
         n, e = x.size(0), edge_index.size(1)
         k = min(self.edge_batch, e)
         if k > 0:
@@ -331,7 +334,7 @@ class VQGraph(Model):
 
     def forward(self, x: Tensor) -> Tensor:
         check_features(x, name="x", num_features=self.in_channels, dtype=param_dtype(self.student),
-                       owner=type(self).__name__)
+                       owner=type(self).__name__, allow_sparse=True)
         return self.student(x)[0]
 
     def extra_repr(self) -> str:
@@ -558,7 +561,7 @@ def restrict_graph(data: Data, keep: Tensor) -> Data:
     """Induced subgraph on ``keep`` (relabelled), masks restricted."""
     keep = keep.to(data.x.device)
     ei, _ = subgraph(keep, data.edge_index, relabel_nodes=True, num_nodes=data.num_nodes)
-    return Data(x=data.x[keep], y=data.y[keep], edge_index=ei, num_nodes=int(keep.sum()),
+    return Data(x=select_rows(data.x, keep), y=data.y[keep], edge_index=ei, num_nodes=int(keep.sum()),
                 train_mask=data.train_mask[keep], val_mask=data.val_mask[keep], test_mask=data.test_mask[keep])
 
 
@@ -581,7 +584,7 @@ def prepare_graph(data: Data, *, seed: int = 0, lcc: bool = True, train_per_clas
     if getattr(data, "x", None) is None or getattr(data, "edge_index", None) is None:
         raise ValueError("VQGraph / GLNN need node features data.x and a graph data.edge_index")
     n = data.num_nodes
-    check_features(data.x, n, name="data.x")
+    check_features(data.x, n, name="data.x", allow_sparse=True)
     check_edge_index(data.edge_index, n, name="data.edge_index")
     if getattr(data, "y", None) is None or data.y.dim() != 1:
         raise ValueError("VQGraph / GLNN need single-label targets y [N]")
@@ -620,7 +623,7 @@ def prepare_graph(data: Data, *, seed: int = 0, lcc: bool = True, train_per_clas
                              f"{', set lcc=False to use every node' if widen else ''}, or set both to null to "
                              f"use the data's own masks") from None
         train, val, test = (m.to(keep.device) for m in (train, val, test))
-    return Data(x=data.x[keep], y=y, edge_index=ei, num_nodes=size, train_mask=train,
+    return Data(x=select_rows(data.x, keep), y=y, edge_index=ei, num_nodes=size, train_mask=train,
                 val_mask=val, test_mask=test, kept_nodes=keep)
 
 

@@ -65,7 +65,8 @@ class HGNNConv(nn.Module):
 
     def forward(self, x: Tensor, hyperedge_index: Tensor, num_hyperedges: int | None = None,
                 hyperedge_weight: Tensor | None = None) -> Tensor:
-        check_features(x, name="x", num_features=self.in_channels, dtype=param_dtype(self), owner="HGNNConv")
+        check_features(x, name="x", num_features=self.in_channels, dtype=param_dtype(self), owner="HGNNConv",
+                       allow_sparse=True)  # a torch.sparse_csr x: the linear map is a sparse x dense product
         return hgnn_propagate(self.lin(x), hyperedge_index, num_hyperedges, hyperedge_weight)
 
     def extra_repr(self) -> str:

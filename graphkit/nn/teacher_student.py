@@ -23,7 +23,7 @@ class TeacherStudent(Model):
 
     def forward(self, x: Tensor) -> Tensor:
         check_features(x, name="x", num_features=self.in_channels, dtype=param_dtype(self.student),
-                       owner=type(self).__name__)
+                       owner=type(self).__name__, allow_sparse=True)
         return self.student(x)
 
     def extra_repr(self) -> str:

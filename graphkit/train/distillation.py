@@ -51,6 +51,7 @@ from torch import Tensor, nn
 from graphkit import metrics
 from graphkit._validation import check_real
 from graphkit.nn.model import reinitialize
+from graphkit.ops.rows import select_rows
 from graphkit.train.config import Config, config_error
 from graphkit.train.loop import Selection, Trajectory, run_epochs
 from graphkit.train.result import FitResult
@@ -232,7 +233,7 @@ def train_student(student: nn.Module, x: Tensor, y: Tensor, train_mask: Tensor, 
     teacher_logits = teacher_logits.detach()
     with torch.no_grad():
         student.eval()
-        probe = _logits(student(x[:1]))
+        probe = _logits(student(select_rows(x, torch.zeros(1, dtype=torch.long, device=x.device))))
     if probe.size(-1) != teacher_logits.size(-1):
         raise ValueError(f"the student predicts {probe.size(-1)} classes but the teacher {teacher_logits.size(-1)}; "
                          "build the student with the teacher's number of classes")

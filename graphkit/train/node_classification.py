@@ -204,6 +204,7 @@ def neighbor_sampled_training(model: nn.Module, x: Tensor, edge_index: Tensor, y
     from graphkit import _compat
     from graphkit.ops.csr import as_csr
     from graphkit.ops.neighbor_sampling import sample_subgraph
+    from graphkit.ops.rows import select_rows
     from graphkit.train.batching import iter_batches
 
     if sampler not in SAMPLERS:
@@ -238,7 +239,7 @@ def neighbor_sampled_training(model: nn.Module, x: Tensor, edge_index: Tensor, y
         if local.numel() == 0:  # a batch smaller than the number of ranks
             return sum(p.sum() for p in model.parameters()) * 0.0
         node, sub_edges = subgraph(local)
-        out = model(x[node], sub_edges)[: local.numel()]
+        out = model(select_rows(x, node), sub_edges)[: local.numel()]  # x dense or torch.sparse_csr
         value = node_loss(out, y[local])
         return value if not distributed.is_distributed() else value * distributed.share(local.numel(), batch.numel())
 
