@@ -23,6 +23,7 @@ Build, fit, predict::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import ClassVar
 
 import torch
@@ -30,7 +31,7 @@ from torch import Tensor, nn
 from torch_geometric.nn.models import GAT as PygGAT
 from torch_geometric.nn.models import GCN as PygGCN
 from torch_geometric.nn.models import MLP as PygMLP
-from torch_geometric.utils import add_self_loops
+from torch_geometric.utils import add_self_loops, remove_self_loops
 
 from graphkit._validation import check_edge_index, check_features, param_dtype
 from graphkit.datasets.digits import SPLIT_PRESET as _DIGITS_SPLIT
@@ -40,6 +41,7 @@ from graphkit.models.procedure import graph_info, procedure
 from graphkit.nn.model import Model, reinitialize
 from graphkit.nn.sage_conv import GraphSAGE as PygSAGE  # PyG's GraphSAGE that also takes CSR x
 from graphkit.ops.rows import normalize_row_sums
+from graphkit.train.batched_inference import InferenceBlock, InferenceLayer, layerwise_inference
 from graphkit.train.config import Config, Preset, config_error
 from graphkit.train.loop import Selection, run_epochs
 from graphkit.train.node_classification import (
@@ -99,6 +101,52 @@ class _Baseline(Model):
         if edge_index is not None:
             check_edge_index(edge_index, x.size(0), nodes_from="x")
 
+    def inference_layers(self) -> list[InferenceLayer]:
+        """The layers of the eval-mode forward for :func:`~graphkit.train.batched_inference.layerwise_inference`."""
+        return [InferenceLayer(aggregate=partial(self._conv_layer, i)) for i in range(self.num_layers)]
+
+    def inference_graph(self, edge_index: Tensor | None, num_nodes: int) -> Tensor | None:
+        """The edges the :meth:`inference_layers` aggregate over (the forward's graph; GCN / SAGE adapt it)."""
+        return edge_index
+
+    @torch.no_grad()
+    def inference(self, x: Tensor, edge_index: Tensor | None = None, *, chunk_size: int = 1024) -> Tensor:
+        """``model(x, edge_index)`` in eval mode, computed layer by layer in chunks of ``chunk_size`` target nodes.
+
+        :func:`graphkit.train.batched_inference.layerwise_inference` over :meth:`inference_layers`: each layer's
+        output for all nodes, a chunk of targets at a time, each chunk aggregating its full in-neighbourhood
+        from the previous layer's stored ``[N, h]`` output. Equal to the full-graph forward in eval mode up to
+        the float summation order, autograd-free, with memory :math:`O(N h)` plus one chunk's neighbourhood
+        instead of the full graph's per-edge messages. Dropout is off whatever the module's mode (the mode is
+        left as it was). Shapes as ``forward``.
+        """
+        self._check(x, edge_index)
+        was_training = self.training
+        self.eval()
+        try:
+            return layerwise_inference(self.inference_layers(), x, self.inference_graph(edge_index, x.size(0)),
+                                       chunk_size=chunk_size)
+        finally:
+            self.train(was_training)
+
+    def _between_layers(self, i: int, h: Tensor) -> Tensor:
+        """What PyG's ``BasicGNN`` applies after conv ``i`` in eval mode (norm and activation; no dropout)."""
+        net = self.net
+        if i == net.num_layers - 1:
+            return h
+        if net.act is not None and net.act_first:
+            h = net.act(h)
+        h = net.norms[i](h)
+        if net.act is not None and not net.act_first:
+            h = net.act(h)
+        return h
+
+    def _conv_layer(self, i: int, h_source: Tensor, block: InferenceBlock) -> Tensor:
+        """Conv ``i`` on the block as a bipartite graph (sources -> targets): exact for SAGE / GAT."""
+        size = (h_source.size(0), block.batch_size)
+        out = self.net.convs[i]((h_source, h_source[: block.batch_size]), block.edge_index, size=size)
+        return self._between_layers(i, out)
+
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.hidden_channels}, {self.out_channels}, "
                 f"num_layers={self.num_layers}, dropout={self.dropout}")
@@ -131,6 +179,13 @@ class MLP(_Baseline):
         self._check(x, None)
         return self.net(x)
 
+    def inference_layers(self) -> list[InferenceLayer]:
+        """One row-wise layer (the whole MLP): :meth:`inference` is the forward in chunks of rows."""
+        return [InferenceLayer(transform=self.net)]
+
+    def inference_graph(self, edge_index: Tensor | None, num_nodes: int) -> None:
+        return None
+
 
 class GCN(_Baseline):
     """GCN (Kipf & Welling, 2017, https://arxiv.org/abs/1609.02907) via PyG's ``GCNConv``.
@@ -150,6 +205,27 @@ class GCN(_Baseline):
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
         self._check(x, edge_index)
         return self.net(x, edge_index)
+
+    def inference_layers(self) -> list[InferenceLayer]:
+        """Per layer: ``H W`` row-wise, then the normalised sum over each target's in-neighbours and itself."""
+        return [InferenceLayer(transform=conv.lin, aggregate=partial(self._gcn_layer, i))
+                for i, conv in enumerate(self.net.convs)]
+
+    def inference_graph(self, edge_index: Tensor, num_nodes: int) -> Tensor:
+        """Without self-loops: ``GCNConv`` replaces them by one unit loop per node (added in ``_gcn_layer``)."""
+        return remove_self_loops(edge_index)[0]
+
+    def _gcn_layer(self, i: int, hw: Tensor, block: InferenceBlock) -> Tensor:
+        """``GCNConv`` for the block's targets: :math:`\\sum_{u \\in N(v) \\cup v} (d_u d_v)^{-1/2} (HW)_u + b`,
+        with the global degrees :math:`d = ` in-degree + 1 (``gcn_norm`` with ``add_remaining_self_loops``)."""
+        conv, b = self.net.convs[i], block.batch_size
+        norm = (block.in_degree + 1).to(hw.dtype).rsqrt()
+        src, dst = block.edge_index
+        out = hw[:b] * norm[:b].square().unsqueeze(1)
+        out = out.index_add(0, dst, hw[src] * (norm[src] * norm[dst]).unsqueeze(1))
+        if conv.bias is not None:
+            out = out + conv.bias
+        return self._between_layers(i, out)
 
 
 class SAGE(_Baseline):
@@ -180,6 +256,12 @@ class SAGE(_Baseline):
         if self.aggr == "gcn":
             edge_index, _ = add_self_loops(edge_index, num_nodes=x.size(0))
         return self.net(x, edge_index)
+
+    def inference_graph(self, edge_index: Tensor, num_nodes: int) -> Tensor:
+        """With a self-loop per node for ``aggr='gcn'``, as ``forward``."""
+        if self.aggr == "gcn":
+            return add_self_loops(edge_index, num_nodes=num_nodes)[0]
+        return edge_index
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", aggr={self.aggr!r}"
@@ -254,7 +336,9 @@ class NodeClassifierConfig(Config):
         normalize_features: row-normalise the features first (PyG's ``NormalizeFeatures``).
             (default: ``False``)
         batch_size: seed nodes per mini-batch of neighbour-sampled training (GCN / SAGE / GAT;
-            needs ``fan_out``); validation and test stay full-graph passes. (default: ``None``: full batch)
+            needs ``fan_out``); validation and test then run layer by layer in chunks of ``batch_size``
+            nodes (:meth:`GCN.inference`: the full-graph eval forward's numbers without its per-edge
+            messages, so they do not set the peak memory). (default: ``None``: full batch)
         fan_out: sampled in-neighbours per node and hop, from the seeds outwards, e.g. ``(10, 10)``
             (``-1``: all). (default: ``None``)
         sampler: ``'torch'`` (:mod:`graphkit.ops.neighbor_sampling`, vectorised, uniform) or
@@ -422,6 +506,9 @@ def fit_node_classifier(model: _Baseline, data, config: NodeClassifierConfig, *,
     With ``batch_size`` and ``fan_out`` a GCN / SAGE / GAT trains on neighbour-sampled
     mini-batches instead (:func:`~graphkit.train.node_classification.neighbor_sampled_training`);
     under ``torchrun`` every rank trains on its shard of the training nodes (of each batch).
+    Validation and test then use layer-wise batched inference (``model.inference``,
+    :mod:`graphkit.train.batched_inference`), equal to the full-graph forward in eval mode
+    up to float rounding; the full-batch path is unchanged.
 
     Args:
         model: an :class:`MLP`, :class:`GCN`, :class:`SAGE` or :class:`GAT`, trained in place.
@@ -471,14 +558,20 @@ def fit_node_classifier(model: _Baseline, data, config: NodeClassifierConfig, *,
         batches, loss = neighbor_sampled_training(model, x, edge_index, y, train, batch_size=config.batch_size,
                                                   fan_out=config.fan_out, sampler=config.sampler,
                                                   generator=torch.Generator().manual_seed(seed))
+
+    def predict() -> Tensor:  # eval-mode logits of every node
+        if config.batch_size is None:
+            return model(x, edge_index)
+        return model.inference(x, edge_index, chunk_size=config.batch_size)
+
     trajectory = run_epochs(
         model, optimizer, epochs=config.epochs, timer=timer, progress=progress, desc=type(model).__name__,
         batches=batches, loss=loss,
-        validate=lambda: node_scores(model(x, edge_index)[val], y[val])[select],
+        validate=lambda: node_scores(predict()[val], y[val])[select],
         selection=Selection("max", patience=config.patience), eval_every=config.eval_every,
         value_name=f"valid_{select}")
     with torch.no_grad(), timer.inference():
-        logits = model(x, edge_index)
+        logits = predict()
     scores = {f"{key}_{name}": value for stage, key in ((val, "valid"), (test, "test"))
               for name, value in node_scores(logits[stage], y[stage]).items()}
     outputs = {f"{s}_mask": getattr(data, f"{s}_mask") for s in ("train", "val", "test")} if config.folds else {}
