@@ -70,7 +70,7 @@ from torch import Tensor, nn
 
 __all__ = ["all_reduce_gradients", "all_reduce_sum", "barrier", "broadcast_module", "broadcast_value",
            "device_for", "init", "is_distributed", "is_main", "launched_by_torchrun", "local_rank", "rank",
-           "shard", "shard_range", "share", "shutdown", "traffic", "world_size"]
+           "shard", "shard_nodes", "shard_range", "share", "shutdown", "traffic", "world_size"]
 
 _ENV = ("RANK", "WORLD_SIZE")
 _BUCKET_MB = 25  # DDP's default bucket_cap_mb
@@ -196,6 +196,24 @@ def share(local: int, total: int) -> float:
     that makes the average of the ranks' gradients the full batch's (1.0 with one process)."""
     p = world_size()
     return 1.0 if p == 1 else p * local / max(total, 1)
+
+
+def shard_nodes(nodes: Tensor) -> tuple[Tensor, float]:
+    """This rank's part of a node set and its loss factor: ``(shard(ids), share(b_r, B))``.
+
+    ``nodes``: a bool mask ``[N]`` or ``[B]`` node ids. With one process ``(nodes, 1.0)``, the
+    input itself (a mask stays a mask, so single-process indexing and numbers are unchanged);
+    under a group the ids of the mask's nodes, cut by :func:`shard`. The pattern of every
+    full-batch node loss under ``torchrun``: every rank runs the same forward, takes the mean
+    loss over its part and multiplies it by the factor, so the averaged gradient is the
+    one-process gradient up to the float summation order. A rank whose part is empty
+    (fewer nodes than ranks) contributes zero.
+    """
+    if not is_distributed():
+        return nodes, 1.0
+    ids = nodes.nonzero().view(-1) if nodes.dtype == torch.bool else nodes
+    local = shard(ids)
+    return local, share(local.numel(), ids.numel())
 
 
 def barrier() -> None:

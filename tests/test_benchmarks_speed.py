@@ -31,3 +31,17 @@ def test_sparse_features_benchmark_on_a_standin(tmp_path):
                          "--dense-math", "--density", "0.05", "--json", str(tmp_path / "s.json")])
     assert report["same_accuracy"] and set(report["median"]) == {"dense", "sparse", "dense-math"}
     assert report["memory_ratio"] < 1.0
+
+
+@pytest.mark.slow
+def test_sparse_epoch_timing_on_a_standin(tmp_path):
+    spec = importlib.util.spec_from_file_location("sparse_features", ROOT / "benchmarks" / "sparse_features.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    report = bench.main(["--dataset", "amazon-photo", "--standin", str(tmp_path), "--epoch-timing", "--reps", "2",
+                         "--density", "0.02", "--models", "gcn", "mlp", "sage", "--json", str(tmp_path / "e.json")])
+    assert set(report["models"]) == {"gcn", "mlp", "sage"}
+    for row in report["models"].values():
+        assert all(len(t) == 2 and min(t) > 0 for t in row["times"].values())
+        assert row["max_loss_diff"] < 1e-4, "the same epoch on both layouts"
+    assert json.loads((tmp_path / "e.json").read_text())["dataset"] == "amazon-photo"

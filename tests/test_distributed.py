@@ -13,8 +13,9 @@ Adam divides by the root of the second moment, which carries such differences
 into the parameters at the same relative size; over the few epochs here they
 stay far below 1e-4, the tolerance used. The ranks must agree exactly (they
 apply the same all-reduced gradient). Dropout is on for GCN (its forward is the
-same full-graph pass on every rank, so the masks are the one-process masks) and
-off for NCN (its predictor's dropout would draw per shard).
+same full-graph pass on every rank, so the masks are the one-process masks), for
+GLNN's teacher and student, DAGNN and GAE's encoder likewise, and off for NCN (its
+predictor's dropout would draw per shard).
 """
 
 from __future__ import annotations
@@ -39,13 +40,22 @@ def _flat(model) -> torch.Tensor:
 def work() -> dict:
     """What every process runs (and the test process itself, as the one-process reference)."""
     from graphkit import (
+        DAGNN,
+        GAE,
         GCN,
+        GLNN,
         NCN,
+        DAGNNConfig,
         FastRP,
+        GAEConfig,
         GCNConfig,
+        GLNNConfig,
         NCNConfig,
         datasets,
         distributed,
+        fit_dagnn,
+        fit_glnn,
+        fit_link_predictor,
         fit_ncn,
         fit_node_classifier,
     )
@@ -64,6 +74,17 @@ def work() -> dict:
     result = fit_ncn(model, data, config, seed=0, device="cpu", progress=False)
     out["ncn"] = {"metrics": result.metrics, "params": _flat(model), "history": result.history,
                   "best_epoch": result.best_epoch}
+    # distillation (teacher and student shard their nodes; dropout on: every rank draws the same masks), DAGNN
+    # (its training nodes) and GAE (each batch's positives and negatives)
+    for name, model_cls, config, fit in (
+            ("glnn", GLNN, GLNNConfig(epochs=10, hidden_channels=16, teacher_hidden=16, teacher_dropout=0.5, lam=0.5,
+                                      patience=None, lcc=False), fit_glnn),
+            ("dagnn", DAGNN, DAGNNConfig.for_dataset("csbm").replace(epochs=10, hidden_channels=16), fit_dagnn),
+            ("gae", GAE, GAEConfig(hidden_channels=16, epochs=3, batch_size=256), fit_link_predictor)):
+        model = model_cls.from_config(config, data)
+        result = fit(model, data, config, seed=0, device="cpu", progress=False)
+        out[name] = {"metrics": result.metrics, "params": _flat(model), "history": result.history,
+                     "best_epoch": result.best_epoch}
     # neighbour-sampled mini-batches: each rank samples around its shard of every batch (no one-process twin:
     # the samples differ), the ranks must still agree
     config = GCNConfig(epochs=2, hidden_channels=16, batch_size=50, fan_out=(5, 5))
@@ -183,6 +204,80 @@ def test_share_weights_make_the_averaged_gradient_the_full_batch_gradient():
     assert torch.allclose(torch.stack(grads).mean(), g_full, atol=1e-6)
 
 
+def _as_rank(r: int, p: int = 2):
+    """``distributed.shard_nodes`` / ``shard_pairs`` as rank ``r`` of ``p`` would compute them (no group needed)."""
+    from graphkit.distributed import shard
+
+    def shard_nodes(nodes):
+        ids = nodes.nonzero().view(-1) if nodes.dtype == torch.bool else nodes
+        local = shard(ids, rank_=r, world=p)
+        return local, p * local.numel() / ids.numel()
+
+    def shard_pairs(pos, neg):
+        local = shard(pos, dim=1, rank_=r, world=p)
+        return local, shard(neg, dim=1, rank_=r, world=p), p * local.size(1) / pos.size(1)
+
+    return shard_nodes, shard_pairs
+
+
+def test_sharded_procedures_take_their_loss_over_their_part_only(monkeypatch):
+    """Each rank's first loss is its shard's mean times p * b_r / B; the ranks' mean is the one-process loss.
+
+    Shown one process at a time by giving the procedures rank r's shard (an odd number of training nodes, so
+    the parts and factors differ): a procedure that did not shard, or did not scale, fails here (the 2-process
+    test cannot tell an unsharded loss from a sharded one: both average to the full gradient).
+    """
+    import graphkit.models.gae as gae
+    from graphkit import (
+        DAGNN,
+        GAE,
+        DAGNNConfig,
+        GAEConfig,
+        datasets,
+        distributed,
+        fit_dagnn,
+        fit_link_predictor,
+    )
+    from graphkit.models.baselines import GCN, MLP
+    from graphkit.train.distillation import train_student, train_teacher
+
+    data = datasets.load("csbm", num_nodes=300, seed=0)
+    data.train_mask[data.train_mask.nonzero()[0]] = False  # 59 training nodes: parts of 30 and 29
+    x, y, ei = data.x, data.y, data.edge_index
+    assert int(data.train_mask.sum()) % 2 == 1
+    teacher_logits = torch.randn(300, 4, generator=torch.Generator().manual_seed(0))
+
+    def teacher():
+        torch.manual_seed(0)
+        model = GCN(x.size(1), 16, 4)
+        return train_teacher(model, lambda m: m(x, ei), y, data.train_mask, data.val_mask, epochs=1).history
+
+    def student():
+        torch.manual_seed(0)
+        return train_student(MLP(x.size(1), 16, 4), x, y, data.train_mask, data.val_mask, teacher_logits,
+                             distill_mask=torch.arange(300) != 7, lam=0.5, epochs=1).history
+
+    def dagnn():
+        config = DAGNNConfig.for_dataset("csbm").replace(epochs=1, hidden_channels=16)
+        return fit_dagnn(DAGNN.from_config(config, data), data, config, seed=0, progress=False).history
+
+    def gae_fit():
+        config = GAEConfig(hidden_channels=16, epochs=1, batch_size=100_000)  # one batch
+        return fit_link_predictor(GAE.from_config(config, data), data, config, seed=0, progress=False).history
+
+    for name, run in (("teacher", teacher), ("student", student), ("dagnn", dagnn), ("gae", gae_fit)):
+        full = run()[0]["loss"]
+        parts = []
+        for r in range(2):
+            shard_nodes, shard_pairs = _as_rank(r)
+            monkeypatch.setattr(distributed, "shard_nodes", shard_nodes)
+            monkeypatch.setattr(gae, "shard_pairs", shard_pairs)
+            parts.append(run()[0]["loss"])
+            monkeypatch.undo()
+        assert abs(parts[0] - parts[1]) > 1e-4, (name, parts)  # each rank saw its own part
+        assert abs(sum(parts) / 2 - full) < 1e-5, (name, parts, full)
+
+
 # ----------------------------------------------------------------------------- two gloo processes
 
 
@@ -195,7 +290,7 @@ def test_two_gloo_processes_agree_with_each_other_and_with_one_process(tmp_path)
     reference = work()
     assert [r["rank"] for r in ranks] == [0, 1] and {r["world_size"] for r in ranks} == {2}
     assert reference["world_size"] == 1
-    for name in ("gcn", "ncn"):
+    for name in ("gcn", "ncn", "glnn", "dagnn", "gae"):
         a, b, ref = ranks[0][name], ranks[1][name], reference[name]
         # the ranks apply the same averaged gradient: identical parameters, decisions and metrics
         assert torch.equal(a["params"], b["params"]), name

@@ -12,8 +12,16 @@ arrays go through graphkit's restricted unpickler
 
 The tensors equal PyG's ``Amazon`` / ``Coauthor`` (``torch_geometric.io.read_npz``):
 
-* ``x``: the dense ``float32`` attribute matrix **binarised** (every positive
-  value set to 1, as PyG does; Coauthor's raw attributes are word counts);
+* ``x``: the ``float32`` attribute matrix **binarised** (every positive
+  value set to 1, as PyG does; Coauthor's raw attributes are word counts). It is
+  returned as a ``torch.sparse_csr`` tensor when under :data:`SPARSE_DENSITY`
+  (5 %) of its entries are non-zero — the Coauthor graphs (CS 0.88 %, Physics
+  about 0.3 %: 1.2 GB dense, about 10 MB sparse) — and dense otherwise (the
+  Amazon graphs, about 35 % non-zero);
+  ``sparse_features=False`` always densifies, ``True`` always keeps CSR. Every
+  node model takes CSR ``x`` (the first linear layers run as sparse × dense
+  products, input dropout on the stored values; DGMLP, STABLE and GCN-Jaccard
+  densify it inside their procedures, with a logged reason);
 * ``edge_index``: every stored entry of ``adj_matrix`` is an edge; self-loops
   are removed, both directions are added and duplicates merged, sorted by
   ``(row, col)``. The Amazon files store most edges in one direction only
@@ -46,7 +54,7 @@ from graphkit.datasets._io import cached, check_counts, require, safe_np_load
 from graphkit.datasets.node_splits import csr_parts, dense_from_parts, per_class_split, sparse_from_parts
 from graphkit.datasets.registry import register
 
-__all__ = ["FILES", "PUBLISHED", "GraphCounts", "load_npz_graph", "read_graphdata_npz"]
+__all__ = ["FILES", "PUBLISHED", "SPARSE_DENSITY", "GraphCounts", "load_npz_graph", "read_graphdata_npz"]
 
 #: Public source of the files (``download`` is not automatic: fetch them from here).
 URL = "https://github.com/EdisonLeeeee/GraphData/raw/master/datasets"
@@ -58,6 +66,8 @@ FILES = {
     "coauthor-physics": "coauthor_phy.npz",
 }
 _CACHE_VERSION = 1
+#: ``x`` stays ``torch.sparse_csr`` by default when fewer than this share of its entries are non-zero.
+SPARSE_DENSITY = 0.05
 
 
 @dataclass(frozen=True)
@@ -144,7 +154,7 @@ def load_npz_graph(
     train_per_class: int = 20,
     val_per_class: int = 30,
     expected: GraphCounts | None | bool = None,
-    sparse_features: bool = False,
+    sparse_features: bool | None = None,
 ) -> Data:
     """Load ``name`` (a key of :data:`FILES`) from ``root/GraphData/`` with its seeded per-class split.
 
@@ -155,15 +165,14 @@ def load_npz_graph(
         train_per_class, val_per_class: per-class sizes; every other node is a test node.
         expected: the counts to check; ``None`` uses :data:`PUBLISHED`, ``False``
             skips the check (for miniature files in tests and derived files).
-        sparse_features: keep the bag-of-words features as a ``torch.sparse_csr`` tensor
-            (0.3–2 % non-zero: Coauthor Physics is 1.2 GB dense, about 10 MB sparse).
-            ``fit_dagnn`` trains on it as it is (sparse input dropout and product),
-            ``fit_dgmlp`` densifies it (its propagated hops are dense); the other
-            procedures refuse it with the ``x.to_dense()`` fix.
-            (default: ``False``)
+        sparse_features: ``True`` keeps the bag-of-words features as a ``torch.sparse_csr``
+            tensor, ``False`` returns them dense, ``None`` keeps them sparse when fewer than
+            :data:`SPARSE_DENSITY` (5 %) of the entries are non-zero (Coauthor CS and Physics,
+            0.3–0.9 %; not the Amazon graphs, about 35 %). Every node model takes the CSR ``x``
+            (see the module doc). (default: ``None``)
 
     Returns:
-        ``Data(x [N, F] float32 (dense, or CSR with ``sparse_features``), edge_index [2, E] int64,
+        ``Data(x [N, F] float32 (CSR or dense, see ``sparse_features``), edge_index [2, E] int64,
         y [N] int64, train_mask, val_mask, test_mask)``.
     """
     if name not in FILES:
@@ -173,6 +182,9 @@ def load_npz_graph(
             how=f"Get {FILES[name]} from {URL}/{FILES[name]} (EdisonLeeeee/GraphData) and put it in "
                 f"{path.parent}.")
     parts = cached(f"npz-{name}", [path], lambda: read_graphdata_npz(path), version=_CACHE_VERSION)
+    if sparse_features is None:
+        shape = parts["x_shape"]
+        sparse_features = parts["x_val"].numel() < SPARSE_DENSITY * int(shape[0]) * int(shape[1])
     x = sparse_from_parts(parts) if check_bool("sparse_features", sparse_features) else dense_from_parts(parts)
     y = parts["y"]
     data = Data(x=x, edge_index=parts["edge_index"], y=y)
@@ -190,7 +202,7 @@ def _register(name: str, title: str) -> None:
     c = PUBLISHED[name]
 
     def loader(root: Path, *, seed: int = 0, train_per_class: int = 20, val_per_class: int = 30,
-               sparse_features: bool = False) -> Data:
+               sparse_features: bool | None = None) -> Data:
         return load_npz_graph(root, name, seed=seed, train_per_class=train_per_class,
                               val_per_class=val_per_class, sparse_features=sparse_features)
 

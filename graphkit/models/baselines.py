@@ -40,7 +40,7 @@ from graphkit.datasets.kfold import OFFICIAL_SEED, with_kfold_split
 from graphkit.models.procedure import graph_info, procedure
 from graphkit.nn.model import Model, reinitialize
 from graphkit.nn.sage_conv import GraphSAGE as PygSAGE  # PyG's GraphSAGE that also takes CSR x
-from graphkit.ops.rows import normalize_row_sums
+from graphkit.ops.rows import normalize_row_sums, select_rows
 from graphkit.train.batched_inference import InferenceBlock, InferenceLayer, layerwise_inference
 from graphkit.train.config import Config, Preset, config_error
 from graphkit.train.loop import Selection, run_epochs
@@ -144,7 +144,9 @@ class _Baseline(Model):
     def _conv_layer(self, i: int, h_source: Tensor, block: InferenceBlock) -> Tensor:
         """Conv ``i`` on the block as a bipartite graph (sources -> targets): exact for SAGE / GAT."""
         size = (h_source.size(0), block.batch_size)
-        out = self.net.convs[i]((h_source, h_source[: block.batch_size]), block.edge_index, size=size)
+        targets = (h_source[: block.batch_size] if h_source.layout == torch.strided  # CSR x: no slicing in torch
+                   else select_rows(h_source, torch.arange(block.batch_size, device=h_source.device)))
+        out = self.net.convs[i]((h_source, targets), block.edge_index, size=size)
         return self._between_layers(i, out)
 
     def extra_repr(self) -> str:

@@ -46,7 +46,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
-from graphkit import metrics
+from graphkit import distributed, metrics
 from graphkit._validation import (
     check_bool,
     check_dropout,
@@ -381,7 +381,11 @@ def fit_dagnn(model: DAGNN, data: Data, config: DAGNNConfig, *, seed: int, devic
        (under 10 % non-zero) is fed as a ``torch.sparse_csr`` tensor (``sparse_input``).
     3. Full-batch Adam (``lr``, ``weight_decay``) on the cross-entropy of the
        training nodes, for up to ``epochs`` epochs, evaluating the validation
-       loss after every epoch (:func:`graphkit.train.loop.run_epochs`).
+       loss after every epoch (:func:`graphkit.train.loop.run_epochs`). Under
+       ``torchrun`` every rank runs the same full-graph forward and takes the loss over
+       its part of the training nodes, scaled by :func:`graphkit.distributed.share`
+       (:func:`graphkit.distributed.shard_nodes`): the averaged gradient is the
+       one-process gradient up to the float summation order.
     4. Keep the state of the **lowest validation loss**, and stop by the official
        rule (:func:`official_early_stop`): from 1-based epoch ``epochs // 2 + 1``
        on, stop as soon as the validation loss exceeds the mean of the previous
@@ -456,9 +460,19 @@ def fit_dagnn(model: DAGNN, data: Data, config: DAGNNConfig, *, seed: int, devic
     def official_stop(val_losses: list[float], epoch: int) -> bool:
         return official_early_stop(val_losses, epoch + 1, config.epochs, config.early_stopping)  # 1-based
 
+    local, share = distributed.shard_nodes(train)  # (train, 1.0) with one process
+
+    def loss(batch, epoch: int) -> Tensor:
+        out = model(x, adj=adj)
+        if share == 1.0:
+            return F.cross_entropy(out[local], y[local])
+        if local.numel() == 0:  # fewer training nodes than ranks: this rank contributes nothing
+            return out.sum() * 0.0
+        return F.cross_entropy(out[local], y[local]) * share
+
     trajectory = run_epochs(
         model, optimizer, epochs=config.epochs, timer=timer, progress=progress, desc="DAGNN",
-        loss=lambda batch, epoch: F.cross_entropy(model(x, adj=adj)[train], y[train]),
+        loss=loss,
         validate=lambda: F.cross_entropy(model(x, adj=adj)[val], y[val]).item(),
         selection=Selection("min", stop_rule=official_stop), value_name="valid_loss")
     with torch.no_grad(), timer.inference():

@@ -202,6 +202,10 @@ def fit_gcn_jaccard(model: GCNJaccard, data, config: GCNJaccardConfig, *, seed: 
     timer = Timer(device)
     with timer.stage("jaccard"):
         x, edge_index = data.x.to(device), data.edge_index.to(device)
+        if x.layout != torch.strided:
+            log.info("fit_gcn_jaccard densifies the sparse features: the Jaccard pruning (graphkit.ops.jaccard) "
+                     "and the one-hot check read dense feature rows")
+            x = x.to_dense()
         if config.binary_feature and config.threshold > 0 and is_one_hot_identity(x):
             log.warning("GCN-Jaccard: features are one-hot node ids (no attributes, e.g. PolBlogs): every edge has "
                         "Jaccard similarity 0, so pruning is skipped and the model is a plain GCN")

@@ -542,7 +542,7 @@ class FastRP:
             x = x_graph if x is None else x
             if x is None:
                 raise ValueError("feature_ratio > 0 needs node features: pass x= or use a Data with data.x")
-            check_features(x, n, name="x")
+            check_features(x, n, name="x", allow_sparse=True)  # torch.sparse_csr: projected as a sparse product
         else:
             x = None
         with torch.no_grad():

@@ -799,9 +799,13 @@ def fit_forwardgnn(model: ForwardGNN, data: Data, config: ForwardGNNConfig, *, s
                                 val_fraction=config.val_fraction, seed=config.split_seed)
     check_node_data(data)
     _check_labels(model, data)
-    sparse = (config.sparse_input and model.backbone != "sage" and data.x.numel() > 0
-              and int(torch.count_nonzero(data.x)) < 0.1 * data.x.numel())
-    x = to_sparse_rows(data.x) if sparse else data.x  # bag-of-words: never a dense copy of the features
+    if data.x.layout == torch.sparse_csr:  # loaded sparse (datasets.load(..., sparse_features=True))
+        sparse = config.sparse_input and model.backbone != "sage"  # the SAGE backbone densifies (forward)
+        x = data.x if sparse else data.x.to_dense()
+    else:
+        sparse = (config.sparse_input and model.backbone != "sage" and data.x.numel() > 0
+                  and int(torch.count_nonzero(data.x)) < 0.1 * data.x.numel())
+        x = to_sparse_rows(data.x) if sparse else data.x  # bag-of-words: never a dense copy of the features
     x = normalize_row_sums(x) if config.normalize_features else x
     if not warm_start:
         reinitialize(model)

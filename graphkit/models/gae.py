@@ -46,6 +46,7 @@ from graphkit.train.link_prediction import (
     link_loss,
     link_split,
     resolve_metric,
+    shard_pairs,
 )
 from graphkit.train.loop import Selection, run_epochs
 from graphkit.train.result import FitResult
@@ -121,7 +122,8 @@ class GAE(Model):
         elif x is None:
             raise ValueError("GAE was built for node features but x is None")
         else:
-            check_features(x, name="x", num_features=self.encoder.in_channels, dtype=param_dtype(self), owner="GAE")
+            check_features(x, name="x", num_features=self.encoder.in_channels, dtype=param_dtype(self), owner="GAE",
+                           allow_sparse=True)  # torch.sparse_csr: the baselines' first layer takes it
         check_edge_index(edge_index, x.size(0), nodes_from="x" if self.embedding is None else "the node embedding")
         return self.encoder(x, edge_index)
 
@@ -223,6 +225,8 @@ def fit_link_predictor(model: GAE, data, config: GAEConfig, *, seed: int, device
     ``eval_every`` epochs; the state with the best validation metric (strictly
     better) is kept, early stopping after ``patience`` evaluations without one;
     the test metric is that state's, on ``LinkSplit.graph_for('test')``.
+    Under ``torchrun`` every rank encodes the graph and scores its part of each batch's
+    positives and negatives (:func:`~graphkit.train.link_prediction.shard_pairs`).
 
     Args:
         model: a :class:`GAE`, trained in place.
@@ -263,7 +267,11 @@ def fit_link_predictor(model: GAE, data, config: GAEConfig, *, seed: int, device
     def loss(batch, epoch):
         _, pos, neg = batch
         h = model.encode(x, graph)
-        return link_loss(model.score(h, graph, pos), model.score(h, graph, neg))
+        pos, neg, scale = shard_pairs(pos, neg)  # under torchrun: this rank's part, its loss factor
+        if pos.size(1) == 0:  # a batch smaller than the number of ranks
+            return h.sum() * 0.0
+        out = link_loss(model.score(h, graph, pos), model.score(h, graph, neg))
+        return out if scale == 1.0 else out * scale
 
     trajectory = run_epochs(
         model, optimizer, epochs=config.epochs, timer=timer, progress=progress, desc=type(model).__name__,

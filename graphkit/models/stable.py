@@ -618,6 +618,10 @@ def fit_stable(model: STABLE, data, config: STABLEConfig, *, seed: int, device: 
     n = data.num_nodes
     model.to(device)
     x, y, edge_index = data.x.to(device), data.y.to(device), data.edge_index.to(device)
+    if x.layout != torch.strided:
+        log.info("fit_stable densifies the sparse features: its refinement reads them as dense rows (Jaccard, the "
+                 "contrastive views' projection) and holds an N x N cosine-similarity matrix, far above N x F")
+        x = x.to_dense()
     masks = {s: getattr(data, f"{s}_mask").to(device) for s in ("train", "val", "test")}
     target = getattr(data, "target_mask", None)
     if target is not None:

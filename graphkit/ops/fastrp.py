@@ -48,6 +48,7 @@ from graphkit.ops.csr import CSR, sparse_csr_tensor
 from graphkit.ops.node_order import node_order, permute_rows
 from graphkit.ops.power_sum import empty_buffer, normalized_power_sum
 from graphkit.ops.random_projection import resolve_sparsity, sparse_random_projection
+from graphkit.ops.rows import select_rows
 from graphkit.ops.scatter import segment
 
 __all__ = ["fastrp_embedding"]
@@ -176,9 +177,9 @@ def fastrp_embedding(
         if feature_dim > 0:
             W = sparse_random_projection(x.size(1), feature_dim, seed=gen, s=resolve_sparsity(s, x.size(1)),
                                          dtype=dtype, layout=torch.strided).to(device)
-            xw = x.to(device=device, dtype=dtype)
+            xw = x.to(device=device, dtype=dtype)  # dense or torch.sparse_csr (a sparse x dense product)
             if perm is not None:
-                xw = xw[perm]
+                xw = select_rows(xw, perm)
             v0[:, d_base:] = (xw @ W).div_(math.sqrt(feature_dim))
     del R, r_crow, r_col, r_val, r_rows
 

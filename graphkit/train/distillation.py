@@ -18,6 +18,15 @@ Stages, the same for every method, both on :func:`graphkit.train.loop.run_epochs
    (hyperedge-level KL, soft code assignment, ...). Selection on validation
    accuracy (:func:`train_student`).
 
+**Under torchrun** (:mod:`graphkit.distributed`) both stages shard their nodes as
+:func:`~graphkit.train.node_classification.full_batch_loss` does: every rank runs the
+same full forward (same dropout draws), takes the mean CE over its part of the training
+nodes and the KD term over its part of the distilled nodes, each scaled by
+:func:`graphkit.distributed.share`; auxiliary losses and plug-ins are whole-graph terms
+that every rank computes in full (identical on every rank, so the average of their
+gradients is their gradient). The averaged gradient is the one-process gradient up to
+the float summation order.
+
 Settings (:func:`distill`, :class:`DistillationConfig` ``setting``):
 
 * ``'transductive'`` — the teacher sees the whole (hyper)graph; test nodes
@@ -48,7 +57,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from graphkit import metrics
+from graphkit import distributed, metrics
 from graphkit._validation import check_real
 from graphkit.nn.model import reinitialize
 from graphkit.ops.rows import select_rows
@@ -152,6 +161,15 @@ def _logits(out) -> Tensor:
     return out[0] if isinstance(out, (tuple, list)) else out
 
 
+def _sharded_ce(logits: Tensor, y: Tensor, nodes: Tensor, scale: float) -> Tensor:
+    """Cross-entropy over ``nodes`` (a mask, or this rank's ids) times its :func:`~graphkit.distributed.share`."""
+    if scale == 1.0:
+        return F.cross_entropy(logits[nodes], y[nodes])  # one process: the unsharded loss, as before
+    if nodes.numel() == 0:  # fewer nodes than ranks: this rank contributes nothing
+        return logits.sum() * 0.0
+    return F.cross_entropy(logits[nodes], y[nodes]) * scale
+
+
 # --------------------------------------------------------------------------- the two stages
 
 
@@ -183,9 +201,11 @@ def train_teacher(teacher: nn.Module, forward: Callable[[nn.Module], object], y:
     if select_on not in ("accuracy", "loss"):
         raise ValueError(f"select_on must be 'accuracy' or 'loss', got {select_on!r}")
 
+    local_train, train_share = distributed.shard_nodes(train_mask)  # (train_mask, 1.0) with one process
+
     def loss(batch, epoch: int) -> Tensor:
         out = forward(teacher)
-        value = F.cross_entropy(_logits(out)[train_mask], y[train_mask])
+        value = _sharded_ce(_logits(out), y, local_train, train_share)
         if isinstance(out, (tuple, list)) and len(out) > 1 and out[1] is not None:
             value = value + out[1]
         return value
@@ -239,16 +259,19 @@ def train_student(student: nn.Module, x: Tensor, y: Tensor, train_mask: Tensor, 
                          "build the student with the teacher's number of classes")
     if distill_mask is None:
         distill_mask = torch.ones(x.size(0), dtype=torch.bool, device=x.device)
+    # under torchrun: this rank's part of the labelled and of the distilled nodes, and their loss factors
+    local_train, train_share = distributed.shard_nodes(train_mask)
+    local_distill, distill_share = distributed.shard_nodes(distill_mask)
 
     def loss(batch, epoch: int) -> Tensor:
         out = student(x)
         logits = _logits(out)
         value = logits.sum() * 0.0
         if lam > 0:
-            value = value + lam * F.cross_entropy(logits[train_mask], y[train_mask])
+            value = value + lam * _sharded_ce(logits, y, local_train, train_share)
         if lam < 1:
-            value = value + (1 - lam) * kd_loss(logits[distill_mask], teacher_logits[distill_mask],
-                                                temperature, legacy=legacy)
+            kd = kd_loss(logits[local_distill], teacher_logits[local_distill], temperature, legacy=legacy)
+            value = value + (1 - lam) * (kd if distill_share == 1.0 else kd * distill_share)
         for plugin in plugins:
             value = value + plugin(out, epoch)
         return value

@@ -95,13 +95,33 @@ def test_mini_equals_pyg_and_split(tmp_path, name):
 def test_sparse_features_are_the_same_features_in_csr(tmp_path):
     adj, attr, labels = mini_matrices(seed=3)
     write_graphdata(tmp_path / "GraphData" / FILES["coauthor-physics"], adj, attr, labels)
-    dense = load_npz_graph(tmp_path, "coauthor-physics", expected=False, seed=1)
+    dense = load_npz_graph(tmp_path, "coauthor-physics", expected=False, seed=1, sparse_features=False)
     sparse = load_npz_graph(tmp_path, "coauthor-physics", expected=False, seed=1, sparse_features=True)
     assert sparse.x.layout == torch.sparse_csr and sparse.x.dtype == torch.float32
     assert torch.equal(sparse.x.to_dense(), dense.x) and torch.equal(sparse.train_mask, dense.train_mask)
     assert sparse.x.values().numel() == int(torch.count_nonzero(dense.x))  # no explicit zeros stored
     with pytest.raises(TypeError, match="sparse_features"):
         load_npz_graph(tmp_path, "coauthor-physics", expected=False, sparse_features="yes")
+
+
+def test_features_under_the_density_threshold_load_sparse_by_default(tmp_path):
+    """sparse_features=None (the default): CSR below SPARSE_DENSITY (5 %) non-zero, dense above; False / True force."""
+    from graphkit.datasets.npz_graphs import SPARSE_DENSITY
+
+    assert SPARSE_DENSITY == 0.05
+    adj, attr, labels = mini_matrices(seed=3)  # 30 % non-zero, like the Amazon graphs
+    write_graphdata(tmp_path / "a" / "GraphData" / FILES["coauthor-cs"], adj, attr, labels)
+    assert load_npz_graph(tmp_path / "a", "coauthor-cs", expected=False).x.layout == torch.strided
+    attr = attr.tolil()
+    attr[:, 1:] = 0  # 1 of 9 columns at 30 %: about 3.3 % non-zero, like a bag of words
+    write_graphdata(tmp_path / "b" / "GraphData" / FILES["coauthor-cs"], adj, attr.tocsr(), labels)
+    data = load_npz_graph(tmp_path / "b", "coauthor-cs", expected=False)
+    assert data.x.layout == torch.sparse_csr
+    assert data.x.values().numel() < SPARSE_DENSITY * data.x.size(0) * data.x.size(1)
+    dense = load_npz_graph(tmp_path / "b", "coauthor-cs", expected=False, sparse_features=False)
+    assert dense.x.layout == torch.strided and torch.equal(data.x.to_dense(), dense.x)
+    forced = load_npz_graph(tmp_path / "a", "coauthor-cs", expected=False, sparse_features=True)
+    assert forced.x.layout == torch.sparse_csr
 
 
 def test_mini_under_published_name_is_a_count_mismatch(tmp_path):
@@ -178,6 +198,9 @@ def test_real_files(real_data_root, tmp_path, name, counts, train_val):
     if not path.is_file():
         pytest.skip(f"{path} not present")
     data = datasets.load(name, root=real_data_root)
+    # the default layout: Coauthor CS (0.88 % non-zero) stays CSR, Amazon Computers (35 %) is dense
+    assert data.x.layout == (torch.sparse_csr if name == "coauthor-cs" else torch.strided)
+    data.x = data.x.to_dense()
     assert (data.num_nodes, data.edge_index.size(1), data.x.size(1), int(data.y.max()) + 1) == counts
     assert (int(data.train_mask.sum()), int(data.val_mask.sum())) == train_val
     assert_split(data)

@@ -53,7 +53,9 @@ def test_baselines_take_csr_equal_to_dense(bow, cls, kwargs):
     torch.manual_seed(0)
     model = cls(F_IN, 16, 4, dropout=0.5, **kwargs)
     model.eval()
-    close(model(sparse.x, dense.edge_index), model(dense.x, dense.edge_index))
+    want = model(dense.x, dense.edge_index)
+    close(model(sparse.x, dense.edge_index), want)
+    close(model.inference(sparse.x, dense.edge_index, chunk_size=50), want)  # layer-wise, in chunks (#18)
     model.train()  # no input dropout: the hidden dropout draws the same stream on both paths
     grads = []
     for x in (dense.x, sparse.x):
@@ -70,7 +72,8 @@ def test_baselines_take_csr_equal_to_dense(bow, cls, kwargs):
 @pytest.mark.parametrize("extra", [{}, {"normalize_features": True},
                                    {"batch_size": 32, "fan_out": (5, 5), "epochs": 4}], ids=["plain", "normalised",
                                                                                             "mini-batch"])
-@pytest.mark.parametrize(("cls", "kwargs"), [(GCN, {}), (SAGE, {"aggr": "mean"})], ids=["gcn", "sage"])
+@pytest.mark.parametrize(("cls", "kwargs"), [(GCN, {}), (SAGE, {"aggr": "mean"}), (GAT, {"heads": 2})],
+                         ids=["gcn", "sage", "gat"])
 def test_fit_node_classifier_on_csr_gives_the_dense_figures(bow, cls, kwargs, extra):
     dense, sparse = bow
     config = {"epochs": 15, "hidden_channels": 16, **extra}
@@ -161,3 +164,60 @@ def test_fit_ncn_on_csr_features(bow):
     results = [fit_ncn(NCN.from_config(config, d), d, config, seed=0, progress=False) for d in (dense, sparse)]
     for key, want in results[0].metrics.items():
         assert results[1].metrics[key] == pytest.approx(want, abs=0.02), key
+
+
+# --------------------------------------------------------------------------- the other node procedures (loader default)
+
+
+@pytest.mark.parametrize(("variant", "backbone"), [("sf", "gcn"), ("ff-la", "gcn"), ("sf", "sage")])
+def test_forwardgnn_on_csr_gives_the_dense_figures(bow, variant, backbone):
+    """ForwardGNN already fed bag-of-words input sparse (sparse_input); a CSR load takes that path as it is."""
+    from graphkit.models.forwardgnn import ForwardGNN, ForwardGNNConfig, fit_forwardgnn
+
+    dense, sparse = bow
+    config = ForwardGNNConfig(variant=variant, backbone=backbone, num_layers=2, hidden_channels=16, epochs=4,
+                              folds=5)
+    results = [fit_forwardgnn(ForwardGNN.from_config(config, d), d, config, seed=0, progress=False)
+               for d in (dense, sparse)]
+    assert results[1].metrics == pytest.approx(results[0].metrics, abs=1e-9)
+
+
+def test_gae_encoder_takes_csr(bow):
+    from graphkit.models.gae import GAE, GAEConfig, fit_link_predictor
+
+    dense, sparse = bow
+    model = GAE(F_IN, 16).eval()
+    close(model.encode(sparse.x, dense.edge_index), model.encode(dense.x, dense.edge_index))
+    config = GAEConfig(epochs=3, hidden_channels=16)
+    results = [fit_link_predictor(GAE.from_config(config, d), d, config, seed=0, progress=False)
+               for d in (dense, sparse)]
+    for key, want in results[0].metrics.items():
+        assert results[1].metrics[key] == pytest.approx(want, abs=0.02), key
+
+
+def test_stable_and_gcn_jaccard_densify_with_a_logged_reason(bow, caplog):
+    from graphkit.models.defenses import GCNJaccard, GCNJaccardConfig, fit_gcn_jaccard
+    from graphkit.models.stable import STABLE, STABLEConfig, fit_stable
+
+    dense, sparse = bow
+    cases = [(fit_stable, STABLE, STABLEConfig(embedding_channels=16, embedding_epochs=5, epochs=3,
+                                               classifier_runs=1, k=2), "graphkit.models.stable"),
+             (fit_gcn_jaccard, GCNJaccard, GCNJaccardConfig(epochs=3), "graphkit.models.defenses")]
+    for fit, cls, config, logger in cases:
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger=logger):
+            got = fit(cls.from_config(config, sparse), sparse, config, seed=0, progress=False)
+        assert "densifies the sparse features" in caplog.text, fit.__name__
+        want = fit(cls.from_config(config, dense), dense, config, seed=0, progress=False)
+        assert got.metrics == want.metrics, fit.__name__
+
+
+@pytest.mark.parametrize("reorder", [None, "degree"])
+def test_fastrp_feature_projection_takes_csr(bow, reorder):
+    from graphkit.models.fastrp import FastRP
+
+    dense, sparse = bow
+    emb = [FastRP(dim=32, feature_ratio=0.5, seed=0, reorder=reorder).fit_transform(dense.edge_index, x=x,
+                                                                                    num_nodes=dense.num_nodes)
+           for x in (dense.x, sparse.x)]
+    close(emb[1], emb[0])
