@@ -213,6 +213,45 @@ class GCN(_Baseline):
         return [InferenceLayer(transform=conv.lin, aggregate=partial(self._gcn_layer, i))
                 for i, conv in enumerate(self.net.convs)]
 
+    def subgraph_forward(self, x: Tensor, edge_index: Tensor, in_degree: Tensor) -> Tensor:
+        r"""The forward on a sampled subgraph, normalised with the **full graph's** degrees (mini-batch training).
+
+        ``GCNConv`` on a sampled subgraph would normalise with the subgraph's degrees: a node at the sampling
+        frontier, whose in-edges were not drawn, counts as degree 1 and its messages weigh up to
+        :math:`\sqrt{d+1}` times more than in the full graph, so training and evaluation differ. Here layer
+        :math:`\ell` is :math:`h'_v = \frac{(HW)_v}{d_v + 1} + \frac{d_v}{k_v} \sum_{u \to v \text{ sampled}}
+        \frac{(HW)_u}{\sqrt{(d_u + 1)(d_v + 1)}} + b` with the full in-degrees :math:`d` (self-loops not
+        counted) and :math:`k_v` of the :math:`d_v` in-edges of ``v`` sampled: an unbiased estimate of the full
+        layer, equal to it where every in-edge is sampled (then :math:`k_v = d_v`). Dropout, activation and
+        parameters as ``forward``.
+
+        Args:
+            x: ``[n, F]`` features of the subgraph's nodes (dense or ``torch.sparse_csr``).
+            edge_index: ``[2, E_s]`` sampled edges in local ids, ``source -> target``.
+            in_degree: ``[n]`` the full graph's in-degree of each subgraph node, self-loops not counted.
+
+        Returns:
+            ``[n, C]``; rows of nodes without sampled in-edges (the frontier) are not estimates of anything.
+        """
+        self._check(x, edge_index)
+        if in_degree.shape != (x.size(0),):
+            raise ValueError(f"in_degree must hold one entry per subgraph node ({x.size(0)}), got "
+                             f"{list(in_degree.shape)}")
+        src, dst = edge_index[:, edge_index[0] != edge_index[1]]
+        sampled = torch.bincount(dst, minlength=x.size(0))
+        dtype = param_dtype(self)
+        norm = (in_degree + 1).to(dtype).rsqrt()
+        weight = (norm[src] * norm[dst] * in_degree[dst].to(dtype) / sampled[dst].clamp(min=1)).unsqueeze(1)
+        h = x
+        for i, conv in enumerate(self.net.convs):
+            hw = conv.lin(h)
+            h = (hw * norm.square().unsqueeze(1)).index_add(0, dst, hw[src] * weight)
+            if conv.bias is not None:
+                h = h + conv.bias
+            if i < self.num_layers - 1:
+                h = self.net.dropout(self._between_layers(i, h))
+        return h
+
     def inference_graph(self, edge_index: Tensor, num_nodes: int) -> Tensor:
         """Without self-loops: ``GCNConv`` replaces them by one unit loop per node (added in ``_gcn_layer``)."""
         return remove_self_loops(edge_index)[0]
@@ -508,6 +547,8 @@ def fit_node_classifier(model: _Baseline, data, config: NodeClassifierConfig, *,
     With ``batch_size`` and ``fan_out`` a GCN / SAGE / GAT trains on neighbour-sampled
     mini-batches instead (:func:`~graphkit.train.node_classification.neighbor_sampled_training`);
     under ``torchrun`` every rank trains on its shard of the training nodes (of each batch).
+    A GCN's sampled forward uses the full graph's degree normalisation
+    (:meth:`GCN.subgraph_forward`), as its evaluation does.
     Validation and test then use layer-wise batched inference (``model.inference``,
     :mod:`graphkit.train.batched_inference`), equal to the full-graph forward in eval mode
     up to float rounding; the full-batch path is unchanged.

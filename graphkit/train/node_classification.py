@@ -198,6 +198,10 @@ def neighbor_sampled_training(model: nn.Module, x: Tensor, edge_index: Tensor, y
     its own generator (seeded from ``generator``), torch-sparse from torch's global one
     (seeded by the procedure).
 
+    A model with a ``subgraph_forward(x_sub, sub_edges, in_degree)`` (:meth:`graphkit.models.baselines.GCN.
+    subgraph_forward`) is trained through it, given the full graph's in-degrees of the subgraph's nodes: GCN's
+    normalisation then matches the full-graph evaluation's instead of counting a frontier node as degree 1.
+
     Under a process group each rank keeps its shard of every batch's seeds and scales
     its loss (:func:`graphkit.distributed.share`), as :func:`full_batch_loss`.
     """
@@ -234,12 +238,20 @@ def neighbor_sampled_training(model: nn.Module, x: Tensor, edge_index: Tensor, y
         sub = sample_subgraph(adj, seeds, fan_out, generator=sample_gen)
         return sub.node, sub.edge_index
 
+    subgraph_forward = getattr(model, "subgraph_forward", None)  # GCN: the full graph's normalisation
+    if subgraph_forward is not None:
+        in_degree = torch.bincount(edge_index[1][edge_index[0] != edge_index[1]], minlength=n)
+
     def loss(batch: Tensor, epoch: int) -> Tensor:
         local = distributed.shard(batch)
         if local.numel() == 0:  # a batch smaller than the number of ranks
             return sum(p.sum() for p in model.parameters()) * 0.0
         node, sub_edges = subgraph(local)
-        out = model(select_rows(x, node), sub_edges)[: local.numel()]  # x dense or torch.sparse_csr
+        x_sub = select_rows(x, node)  # x dense or torch.sparse_csr
+        if subgraph_forward is None:
+            out = model(x_sub, sub_edges)[: local.numel()]
+        else:
+            out = subgraph_forward(x_sub, sub_edges, in_degree[node])[: local.numel()]
         value = node_loss(out, y[local])
         return value if not distributed.is_distributed() else value * distributed.share(local.numel(), batch.numel())
 

@@ -122,3 +122,35 @@ def test_bad_arguments_are_rejected():
                             from_coo(edge_index[1], edge_index[0], None, 50, 51))
     with pytest.raises(ValueError):
         GCN(6, 16, 4).inference(x, torch.tensor([[0], [99]]))  # an id outside [0, N)
+
+
+def test_gcn_subgraph_forward_uses_the_full_graphs_normalisation():
+    """On the whole graph it is the forward; on a subgraph holding every in-edge of some nodes, their rows are."""
+    torch.manual_seed(0)
+    model = GCN(6, 16, 4, num_layers=2).eval()
+    edge_index, x = _directed_graph()
+    loops = edge_index[0] == edge_index[1]
+    in_degree = torch.bincount(edge_index[1][~loops], minlength=50)
+    full = model(x, edge_index)
+    torch.testing.assert_close(model.subgraph_forward(x, edge_index, in_degree), full, rtol=1e-5, atol=1e-5)
+    # nodes 0-4 and their 2-hop in-neighbourhood with every in-edge of the 1-hop nodes: exact rows 0-4
+    seeds = torch.arange(5)
+    hop1 = torch.unique(torch.cat([seeds, edge_index[0][torch.isin(edge_index[1], seeds)]]))
+    keep = torch.isin(edge_index[1], hop1)
+    node = torch.unique(torch.cat([hop1, edge_index[0][keep]]))
+    node = torch.cat([seeds, node[~torch.isin(node, seeds)]])  # seeds first
+    local = torch.full((50,), -1).index_put_((node,), torch.arange(node.numel()))
+    sub = local[edge_index[:, keep]]
+    out = model.subgraph_forward(x[node], sub, in_degree[node])
+    torch.testing.assert_close(out[:5], full[:5], rtol=1e-5, atol=1e-5)
+    # with the subgraph's own degrees (GCNConv on the subgraph) the frontier is counted as degree 1: rows differ
+    assert not torch.allclose(model(x[node], sub)[:5], full[:5], atol=1e-3)
+    # half of a node's in-edges sampled: the sum is scaled by d / k (unbiased); with equal neighbours it is exact
+    one = GCN(6, 8, 3, num_layers=1).eval()
+    star = torch.tensor([[1, 2, 3, 4], [0, 0, 0, 0]])
+    xs = torch.cat([torch.randn(1, 6), torch.randn(1, 6).expand(4, 6)])
+    degree = torch.tensor([4, 0, 0, 0, 0])
+    torch.testing.assert_close(one.subgraph_forward(xs[:3], star[:, :2], degree[:3])[0], one(xs, star)[0],
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="one entry per subgraph node"):
+        model.subgraph_forward(x, edge_index, in_degree[:3])
