@@ -59,6 +59,7 @@ Build, fit, predict::
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import ClassVar, Literal
@@ -88,6 +89,8 @@ from graphkit.train.loop import Selection, Trajectory
 from graphkit.train.node_classification import check_node_data
 from graphkit.train.result import FitResult
 from graphkit.train.timing import Timer
+
+log = logging.getLogger(__name__)
 
 __all__ = ["BACKBONES", "VARIANTS", "ForwardBlock", "ForwardGNN", "ForwardGNNConfig", "fit_forwardgnn",
            "wrong_classes"]
@@ -801,6 +804,9 @@ def fit_forwardgnn(model: ForwardGNN, data: Data, config: ForwardGNNConfig, *, s
     _check_labels(model, data)
     if data.x.layout == torch.sparse_csr:  # loaded sparse (datasets.load(..., sparse_features=True))
         sparse = config.sparse_input and model.backbone != "sage"  # the SAGE backbone densifies (forward)
+        if not sparse:
+            log.info("fit_forwardgnn densifies the sparse features: %s", "the SAGE backbone aggregates the raw "
+                     "features first" if model.backbone == "sage" else "sparse_input=False asks for dense input")
         x = data.x if sparse else data.x.to_dense()
     else:
         sparse = (config.sparse_input and model.backbone != "sage" and data.x.numel() > 0

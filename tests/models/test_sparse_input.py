@@ -170,15 +170,19 @@ def test_fit_ncn_on_csr_features(bow):
 
 
 @pytest.mark.parametrize(("variant", "backbone"), [("sf", "gcn"), ("ff-la", "gcn"), ("sf", "sage")])
-def test_forwardgnn_on_csr_gives_the_dense_figures(bow, variant, backbone):
+def test_forwardgnn_on_csr_gives_the_dense_figures(bow, variant, backbone, caplog):
     """ForwardGNN already fed bag-of-words input sparse (sparse_input); a CSR load takes that path as it is."""
     from graphkit.models.forwardgnn import ForwardGNN, ForwardGNNConfig, fit_forwardgnn
 
     dense, sparse = bow
     config = ForwardGNNConfig(variant=variant, backbone=backbone, num_layers=2, hidden_channels=16, epochs=4,
                               folds=5)
-    results = [fit_forwardgnn(ForwardGNN.from_config(config, d), d, config, seed=0, progress=False)
-               for d in (dense, sparse)]
+    results = []
+    for d in (dense, sparse):
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="graphkit.models.forwardgnn"):
+            results.append(fit_forwardgnn(ForwardGNN.from_config(config, d), d, config, seed=0, progress=False))
+    assert ("densifies" in caplog.text) == (backbone == "sage"), "a one-line reason where the CSR load is densified"
     assert results[1].metrics == pytest.approx(results[0].metrics, abs=1e-9)
 
 
