@@ -45,6 +45,7 @@ def work() -> dict:
         GCN,
         GLNN,
         NCN,
+        SAGE,
         DAGNNConfig,
         FastRP,
         GAEConfig,
@@ -91,6 +92,12 @@ def work() -> dict:
     model = GCN.from_config(config, data)
     result = fit_node_classifier(model, data, config, seed=0, device="cpu", progress=False)
     out["gcn_minibatch"] = {"metrics": result.metrics, "params": _flat(model), "history": result.history}
+    # layer-wise inference with shard=True: each rank computes its rows of every layer, then all-gather
+    torch.manual_seed(0)
+    nets = [GCN(data.num_features, 16, 4), SAGE(data.num_features, 16, 4)]  # the same parameters on every rank
+    gathered = distributed.traffic()["all_gather"]
+    out["inference"] = [net.inference(data.x, data.edge_index, chunk_size=37, shard=True) for net in nets]
+    out["inference_gathered"] = distributed.traffic()["all_gather"] - gathered
     out["fastrp"] = _fastrp()
     out["fastrp_model"] = FastRP(dim=32, seed=1).fit(data).embedding_  # the estimator splits its rows too
     out["rank"], out["world_size"] = distributed.rank(), distributed.world_size()
@@ -307,6 +314,12 @@ def test_two_gloo_processes_agree_with_each_other_and_with_one_process(tmp_path)
     a, b = ranks[0]["gcn_minibatch"], ranks[1]["gcn_minibatch"]
     assert torch.equal(a["params"], b["params"]) and a["metrics"] == b["metrics"] and a["history"] == b["history"]
     assert not torch.equal(a["params"], reference["gcn_minibatch"]["params"])  # it trained on other samples
+    for e0, e1, single in zip(ranks[0]["inference"], ranks[1]["inference"], reference["inference"], strict=True):
+        assert torch.equal(e0, e1) and torch.allclose(e0, single, rtol=1e-5, atol=1e-6)
+    # the rows were split: per layer the ranks gathered GCN's transform and output ([300, 16], then [300, 4])
+    # and SAGE's output (the same widths), float32; one process gathers nothing
+    assert ranks[0]["inference_gathered"] == (2 * (16 + 4) + (16 + 4)) * 300 * 4
+    assert reference["inference_gathered"] == 0
     # distributed FastRP (graphkit.ops.distributed_fastrp) equals the single-process operator
     from graphkit.ops.fastrp import fastrp_embedding
 

@@ -110,7 +110,8 @@ class _Baseline(Model):
         return edge_index
 
     @torch.no_grad()
-    def inference(self, x: Tensor, edge_index: Tensor | None = None, *, chunk_size: int = 1024) -> Tensor:
+    def inference(self, x: Tensor, edge_index: Tensor | None = None, *, chunk_size: int = 1024,
+                  shard: bool = False) -> Tensor:
         """``model(x, edge_index)`` in eval mode, computed layer by layer in chunks of ``chunk_size`` target nodes.
 
         :func:`graphkit.train.batched_inference.layerwise_inference` over :meth:`inference_layers`: each layer's
@@ -118,14 +119,15 @@ class _Baseline(Model):
         from the previous layer's stored ``[N, h]`` output. Equal to the full-graph forward in eval mode up to
         the float summation order, autograd-free, with memory :math:`O(N h)` plus one chunk's neighbourhood
         instead of the full graph's per-edge messages. Dropout is off whatever the module's mode (the mode is
-        left as it was). Shapes as ``forward``.
+        left as it was). ``shard``: under ``torchrun`` each rank computes its range of rows of every layer and
+        the ranks all-gather them (every rank must call it). Shapes as ``forward``.
         """
         self._check(x, edge_index)
         was_training = self.training
         self.eval()
         try:
             return layerwise_inference(self.inference_layers(), x, self.inference_graph(edge_index, x.size(0)),
-                                       chunk_size=chunk_size)
+                                       chunk_size=chunk_size, shard=shard)
         finally:
             self.train(was_training)
 
@@ -551,7 +553,8 @@ def fit_node_classifier(model: _Baseline, data, config: NodeClassifierConfig, *,
     (:meth:`GCN.subgraph_forward`), as its evaluation does.
     Validation and test then use layer-wise batched inference (``model.inference``,
     :mod:`graphkit.train.batched_inference`), equal to the full-graph forward in eval mode
-    up to float rounding; the full-batch path is unchanged.
+    up to float rounding (under ``torchrun`` each rank computes its range of rows and the
+    ranks all-gather them); the full-batch path is unchanged.
 
     Args:
         model: an :class:`MLP`, :class:`GCN`, :class:`SAGE` or :class:`GAT`, trained in place.
@@ -605,7 +608,7 @@ def fit_node_classifier(model: _Baseline, data, config: NodeClassifierConfig, *,
     def predict() -> Tensor:  # eval-mode logits of every node
         if config.batch_size is None:
             return model(x, edge_index)
-        return model.inference(x, edge_index, chunk_size=config.batch_size)
+        return model.inference(x, edge_index, chunk_size=config.batch_size, shard=True)  # torchrun: rows split
 
     trajectory = run_epochs(
         model, optimizer, epochs=config.epochs, timer=timer, progress=progress, desc=type(model).__name__,

@@ -122,13 +122,16 @@ def _in_adjacency(edge_index: Tensor | CSR, num_nodes: int) -> CSR:
     return from_coo(edge_index[1], edge_index[0], None, num_nodes, num_nodes)  # row v: the nodes sending to v
 
 
-def in_neighbor_blocks(adj: CSR, chunk_size: int) -> Iterator[InferenceBlock]:
+def in_neighbor_blocks(adj: CSR, chunk_size: int, *, nodes: tuple[int, int] | None = None
+                       ) -> Iterator[InferenceBlock]:
     """The nodes ``0..N-1`` in consecutive chunks of ``chunk_size`` targets, each with its full in-neighbourhood.
 
     Args:
         adj: the in-adjacency, ``[N, N]``: row ``v`` lists the nodes with an edge into ``v`` (the CSR of
             ``edge_index.flip(0)``, as :func:`layerwise_inference` builds it).
         chunk_size: targets per block (the last block may be smaller).
+        nodes: ``(first, stop)``: only the targets ``first, ..., stop - 1`` (a rank's row range).
+            (default: all nodes)
 
     Yields:
         :class:`InferenceBlock` per chunk, in node order. Complexity per block: :math:`O(E_b \\log E_b)` for its
@@ -136,9 +139,12 @@ def in_neighbor_blocks(adj: CSR, chunk_size: int) -> Iterator[InferenceBlock]:
     """
     check_int("chunk_size", chunk_size, minimum=1)
     rowptr, col, n = adj.rowptr, adj.col, adj.num_rows
+    first, stop = (0, n) if nodes is None else nodes
+    if not 0 <= first <= stop <= n:
+        raise ValueError(f"nodes must be a range (first, stop) with 0 <= first <= stop <= {n}, got {nodes}")
     degree = rowptr.diff()
-    for start in range(0, n, chunk_size):
-        end = min(start + chunk_size, n)
+    for start in range(first, stop, chunk_size):
+        end = min(start + chunk_size, stop)
         size = end - start
         lo, hi = int(rowptr[start]), int(rowptr[end])
         neighbour = col[lo:hi]
@@ -155,7 +161,7 @@ def in_neighbor_blocks(adj: CSR, chunk_size: int) -> Iterator[InferenceBlock]:
 
 @torch.no_grad()
 def layerwise_inference(layers: Sequence[InferenceLayer], x: Tensor, edge_index: Tensor | CSR, *,
-                        chunk_size: int = 1024) -> Tensor:
+                        chunk_size: int = 1024, shard: bool = False) -> Tensor:
     r"""The output of ``layers`` on every node, layer by layer, ``chunk_size`` target nodes at a time.
 
     For each layer in order: ``h = transform(h)`` row-wise (``chunk_size`` rows at a time), then for every
@@ -170,6 +176,11 @@ def layerwise_inference(layers: Sequence[InferenceLayer], x: Tensor, edge_index:
             :class:`~graphkit.ops.csr.CSR` (row ``v``: the nodes sending to ``v``) built once by the caller.
         chunk_size: target nodes per block and rows per ``transform`` call. Memory per block:
             :math:`O(S_b h + E_b h')` for its sources and in-edges. (default: ``1024``)
+        shard: under a process group (:mod:`graphkit.distributed`), every rank computes its contiguous
+            range of rows (:func:`graphkit.distributed.shard_range`) of each transform and layer and the
+            ranks all-gather them (:func:`graphkit.ops.distributed_fastrp.gather_rows`), so each rank does
+            :math:`1/p` of the work and ends with the whole output. Every rank must call it (a collective).
+            Without a group it changes nothing. (default: ``False``)
 
     Returns:
         ``[N, h_L]``: the last layer's output for every node.
@@ -183,34 +194,43 @@ def layerwise_inference(layers: Sequence[InferenceLayer], x: Tensor, edge_index:
     check_int("chunk_size", chunk_size, minimum=1)
     if n == 0:
         raise ValueError("layerwise_inference needs at least one node (x has no rows)")
+    from graphkit import distributed
+    from graphkit.ops.distributed_fastrp import gather_rows
+
+    sharded = shard and distributed.is_distributed()
+    first, stop = distributed.shard_range(n) if sharded else (0, n)
+    if first == stop:
+        raise ValueError(f"shard=True needs at least one node per rank: {n} nodes, {distributed.world_size()} ranks")
     adj = None
     h = x
     for index, layer in enumerate(layers):
         if layer.aggregate is None and layer.transform is None:
             raise ValueError(f"layer {index} has neither a transform nor an aggregate")
         if layer.transform is not None:
-            h = _chunked_rows(layer.transform, h, chunk_size)
+            h = _chunked_rows(layer.transform, h, chunk_size, first, stop)
+            if sharded:
+                h = gather_rows(h, n)
         if layer.aggregate is None:
             continue
         if adj is None:
             adj = _in_adjacency(edge_index, n)
         out = None
-        for block in in_neighbor_blocks(adj, chunk_size):
+        for block in in_neighbor_blocks(adj, chunk_size, nodes=(first, stop)):
             part = layer.aggregate(select_node_rows(h, block.source), block)
             if out is None:
-                out = part.new_empty((n, *part.shape[1:]))
-            out[block.start:block.end] = part
-        h = out
+                out = part.new_empty((stop - first, *part.shape[1:]))
+            out[block.start - first:block.end - first] = part
+        h = gather_rows(out, n) if sharded else out
     return h
 
 
-def _chunked_rows(fn: Callable[[Tensor], Tensor], h: Tensor, chunk_size: int) -> Tensor:
-    n = h.size(0)
+def _chunked_rows(fn: Callable[[Tensor], Tensor], h: Tensor, chunk_size: int, first: int, stop: int) -> Tensor:
+    """``fn`` of the rows ``first..stop-1`` of ``h``, ``chunk_size`` rows at a time."""
     out = None
-    for start in range(0, n, chunk_size):
-        end = min(start + chunk_size, n)
+    for start in range(first, stop, chunk_size):
+        end = min(start + chunk_size, stop)
         part = fn(_row_range(h, start, end))
         if out is None:
-            out = part.new_empty((n, *part.shape[1:]))
-        out[start:end] = part
+            out = part.new_empty((stop - first, *part.shape[1:]))
+        out[start - first:end - first] = part
     return out

@@ -38,6 +38,18 @@ def test_blocks_hold_each_chunks_in_edges_exactly(chunk_size):
     assert torch.equal(torch.cat(seen), torch.arange(n))
 
 
+def test_blocks_of_a_node_range_cover_it_once():
+    edge_index, _ = _directed_graph()
+    adj = from_coo(edge_index[1], edge_index[0], None, 50, 50)
+    blocks = list(in_neighbor_blocks(adj, 7, nodes=(20, 35)))
+    assert [(b.start, b.end) for b in blocks] == [(20, 27), (27, 34), (34, 35)]
+    every = {b.start: b for b in in_neighbor_blocks(adj, 1)}
+    for b in in_neighbor_blocks(adj, 1, nodes=(20, 35)):  # the same blocks as over all nodes
+        assert torch.equal(b.source, every[b.start].source) and torch.equal(b.edge_index, every[b.start].edge_index)
+    with pytest.raises(ValueError, match="nodes must be a range"):
+        list(in_neighbor_blocks(adj, 7, nodes=(30, 20)))
+
+
 def test_mean_layers_equal_the_dense_reference_for_any_chunk_size():
     edge_index, x = _directed_graph()
     a = torch.zeros(50, 50).index_put_((edge_index[1], edge_index[0]), torch.ones(edge_index.size(1)),
