@@ -14,8 +14,9 @@ into the parameters at the same relative size; over the few epochs here they
 stay far below 1e-4, the tolerance used. The ranks must agree exactly (they
 apply the same all-reduced gradient). Dropout is on for GCN (its forward is the
 same full-graph pass on every rank, so the masks are the one-process masks), for
-GLNN's teacher and student, DAGNN and GAE's encoder likewise, and off for NCN (its
-predictor's dropout would draw per shard).
+GLNN's teacher and student, DAGNN and GAE's encoder likewise, and off for NCN and
+DGMLP (NCN's predictor and DGMLP's head run on each rank's shard, so their dropout would
+draw per shard).
 """
 
 from __future__ import annotations
@@ -41,12 +42,14 @@ def work() -> dict:
     """What every process runs (and the test process itself, as the one-process reference)."""
     from graphkit import (
         DAGNN,
+        DGMLP,
         GAE,
         GCN,
         GLNN,
         NCN,
         SAGE,
         DAGNNConfig,
+        DGMLPConfig,
         FastRP,
         GAEConfig,
         GCNConfig,
@@ -55,6 +58,7 @@ def work() -> dict:
         datasets,
         distributed,
         fit_dagnn,
+        fit_dgmlp,
         fit_glnn,
         fit_link_predictor,
         fit_ncn,
@@ -81,7 +85,9 @@ def work() -> dict:
             ("glnn", GLNN, GLNNConfig(epochs=10, hidden_channels=16, teacher_hidden=16, teacher_dropout=0.5, lam=0.5,
                                       patience=None, lcc=False), fit_glnn),
             ("dagnn", DAGNN, DAGNNConfig.for_dataset("csbm").replace(epochs=10, hidden_channels=16), fit_dagnn),
-            ("gae", GAE, GAEConfig(hidden_channels=16, epochs=3, batch_size=256), fit_link_predictor)):
+            ("gae", GAE, GAEConfig(hidden_channels=16, epochs=3, batch_size=256), fit_link_predictor),
+            # DGMLP's head runs on each rank's training rows only: without dropout it equals one process
+            ("dgmlp", DGMLP, DGMLPConfig.for_dataset("csbm").replace(epochs=10, dropout=0.0), fit_dgmlp)):
         model = model_cls.from_config(config, data)
         result = fit(model, data, config, seed=0, device="cpu", progress=False)
         out[name] = {"metrics": result.metrics, "params": _flat(model), "history": result.history,
@@ -237,12 +243,15 @@ def test_sharded_procedures_take_their_loss_over_their_part_only(monkeypatch):
     import graphkit.models.gae as gae
     from graphkit import (
         DAGNN,
+        DGMLP,
         GAE,
         DAGNNConfig,
+        DGMLPConfig,
         GAEConfig,
         datasets,
         distributed,
         fit_dagnn,
+        fit_dgmlp,
         fit_link_predictor,
     )
     from graphkit.models.baselines import GCN, MLP
@@ -272,7 +281,12 @@ def test_sharded_procedures_take_their_loss_over_their_part_only(monkeypatch):
         config = GAEConfig(hidden_channels=16, epochs=1, batch_size=100_000)  # one batch
         return fit_link_predictor(GAE.from_config(config, data), data, config, seed=0, progress=False).history
 
-    for name, run in (("teacher", teacher), ("student", student), ("dagnn", dagnn), ("gae", gae_fit)):
+    def dgmlp():  # no dropout: the head runs on the part's rows only, so the masks would differ from the full run
+        config = DGMLPConfig.for_dataset("csbm").replace(epochs=1, dropout=0.0)
+        return fit_dgmlp(DGMLP.from_config(config, data), data, config, seed=0, progress=False).history
+
+    for name, run in (("teacher", teacher), ("student", student), ("dagnn", dagnn), ("gae", gae_fit),
+                      ("dgmlp", dgmlp)):
         full = run()[0]["loss"]
         parts = []
         for r in range(2):
@@ -297,7 +311,7 @@ def test_two_gloo_processes_agree_with_each_other_and_with_one_process(tmp_path)
     reference = work()
     assert [r["rank"] for r in ranks] == [0, 1] and {r["world_size"] for r in ranks} == {2}
     assert reference["world_size"] == 1
-    for name in ("gcn", "ncn", "glnn", "dagnn", "gae"):
+    for name in ("gcn", "ncn", "glnn", "dagnn", "gae", "dgmlp"):
         a, b, ref = ranks[0][name], ranks[1][name], reference[name]
         # the ranks apply the same averaged gradient: identical parameters, decisions and metrics
         assert torch.equal(a["params"], b["params"]), name

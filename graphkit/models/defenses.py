@@ -47,7 +47,12 @@ from graphkit.ops.low_rank import LowRankAdjacency, low_rank_adjacency, low_rank
 from graphkit.ops.refine import cosine_prune, is_one_hot_identity, jaccard_prune
 from graphkit.train.config import Preset, config_error
 from graphkit.train.loop import Selection, run_epochs
-from graphkit.train.node_classification import check_node_data, node_loss, node_scores, with_per_class_split
+from graphkit.train.node_classification import (
+    check_node_data,
+    full_batch_loss,
+    node_scores,
+    with_per_class_split,
+)
 from graphkit.train.result import FitResult
 from graphkit.train.timing import Timer
 
@@ -267,7 +272,7 @@ def fit_gcn_svd(model: GCNSVD, data, config: GCNSVDConfig, *, seed: int, device:
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     trajectory = run_epochs(
         model, optimizer, epochs=config.epochs, timer=timer, progress=progress, desc="GCN-SVD",
-        loss=lambda batch, epoch: node_loss(model(x, adj)[train], y[train]),
+        loss=full_batch_loss(model, x, adj, y, train),  # sharded over the training nodes under torchrun
         validate=lambda: node_scores(model(x, adj)[val], y[val])["accuracy"],
         selection=Selection("max", patience=config.patience), value_name="valid_accuracy")
     with torch.no_grad(), timer.inference():
