@@ -54,8 +54,9 @@ from torch import Tensor
 
 from graphkit._validation import check_edge_index, check_int
 from graphkit.ops.csr import CSR, from_coo
+from graphkit.ops.rows import select_rows
 
-__all__ = ["InferenceBlock", "InferenceLayer", "in_neighbor_blocks", "layerwise_inference", "select_node_rows"]
+__all__ = ["InferenceBlock", "InferenceLayer", "in_neighbor_blocks", "layerwise_inference"]
 
 
 class InferenceBlock(NamedTuple):
@@ -97,18 +98,9 @@ class InferenceLayer(NamedTuple):
     transform: Callable[[Tensor], Tensor] | None = None
 
 
-def select_node_rows(x: Tensor, index: Tensor) -> Tensor:
-    """``x[index]`` for a dense or ``torch.sparse_csr`` feature matrix (the first layer may read sparse features)."""
-    if x.layout == torch.sparse_csr:
-        from graphkit.ops.rows import select_rows
-
-        return select_rows(x, index)
-    return x.index_select(0, index)
-
-
 def _row_range(x: Tensor, start: int, end: int) -> Tensor:
     if x.layout == torch.sparse_csr:
-        return select_node_rows(x, torch.arange(start, end, device=x.device))
+        return select_rows(x, torch.arange(start, end, device=x.device))  # the first layer may read CSR
     return x[start:end]
 
 
@@ -216,7 +208,7 @@ def layerwise_inference(layers: Sequence[InferenceLayer], x: Tensor, edge_index:
             adj = _in_adjacency(edge_index, n)
         out = None
         for block in in_neighbor_blocks(adj, chunk_size, nodes=(first, stop)):
-            part = layer.aggregate(select_node_rows(h, block.source), block)
+            part = layer.aggregate(select_rows(h, block.source), block)
             if out is None:
                 out = part.new_empty((stop - first, *part.shape[1:]))
             out[block.start - first:block.end - first] = part
