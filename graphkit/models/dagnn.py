@@ -66,7 +66,7 @@ from graphkit.ops.propagate import HopPropagator, iter_hops
 from graphkit.ops.rows import dropout_features, normalize_row_sums, to_sparse_rows
 from graphkit.train.config import Config, Preset, config_error
 from graphkit.train.loop import Selection, run_epochs
-from graphkit.train.node_classification import check_node_inputs
+from graphkit.train.node_classification import check_node_inputs, sharded_cross_entropy
 from graphkit.train.result import FitResult
 from graphkit.train.timing import Timer
 
@@ -462,17 +462,9 @@ def fit_dagnn(model: DAGNN, data: Data, config: DAGNNConfig, *, seed: int, devic
 
     local, share = distributed.shard_nodes(train)  # (train, 1.0) with one process
 
-    def loss(batch, epoch: int) -> Tensor:
-        out = model(x, adj=adj)
-        if share == 1.0:
-            return F.cross_entropy(out[local], y[local])
-        if local.numel() == 0:  # fewer training nodes than ranks: this rank contributes nothing
-            return out.sum() * 0.0
-        return F.cross_entropy(out[local], y[local]) * share
-
     trajectory = run_epochs(
         model, optimizer, epochs=config.epochs, timer=timer, progress=progress, desc="DAGNN",
-        loss=loss,
+        loss=lambda batch, epoch: sharded_cross_entropy(model(x, adj=adj), y, local, share),
         validate=lambda: F.cross_entropy(model(x, adj=adj)[val], y[val]).item(),
         selection=Selection("min", stop_rule=official_stop), value_name="valid_loss")
     with torch.no_grad(), timer.inference():

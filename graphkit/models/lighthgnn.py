@@ -70,7 +70,7 @@ from graphkit.nn.model import Model, reinitialize
 from graphkit.nn.teacher_student import TeacherStudent
 from graphkit.ops.csr import sparse_csr_tensor
 from graphkit.ops.incidence import check_hyperedge_index, vertex_to_edge
-from graphkit.ops.rows import select_rows
+from graphkit.ops.rows import entry_rows, select_rows
 from graphkit.train.config import Config, Preset, config_error
 from graphkit.train.distillation import (
     DistillationConfig,
@@ -471,8 +471,7 @@ def hyperedge_reliability(teacher: nn.Module, data: Data, *, noise_std: float = 
     noisy = data.clone()
     if data.x.layout == torch.sparse_csr:  # the same draw, read at the stored entries (zeros stay zero)
         crow, col, val = data.x.crow_indices(), data.x.col_indices(), data.x.values()
-        rows = torch.repeat_interleave(torch.arange(crow.numel() - 1, device=crow.device), crow.diff())
-        noisy.x = sparse_csr_tensor(crow, col, val * (1 + eps[rows, col]), data.x.shape)
+        noisy.x = sparse_csr_tensor(crow, col, val * (1 + eps[entry_rows(crow), col]), data.x.shape)
     else:
         noisy.x = data.x * (1 + eps)
     h_clean = _entropy(_teacher_forward(teacher, data))

@@ -28,7 +28,8 @@ from torch import Tensor
 from graphkit.ops.csr import CSR, sparse_csr_tensor
 from graphkit.ops.normalize import normalize_features
 
-__all__ = ["EPS", "concat_columns", "concat_rows", "dropout_features", "l2_normalize_rows", "mse_to_features",
+__all__ = ["EPS", "concat_columns", "concat_rows", "dropout_features", "entry_rows", "l2_normalize_rows",
+           "mse_to_features",
            "normalize_row_sums", "select_rows", "to_sparse_rows"]
 
 #: added to the row norm (ForwardGNN's ``LayerNormalization``): an all-zero row stays zero.
@@ -39,7 +40,8 @@ def _csr_parts(x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     return x.crow_indices(), x.col_indices(), x.values()
 
 
-def _rows_of(crow: Tensor) -> Tensor:
+def entry_rows(crow: Tensor) -> Tensor:
+    """The row of every stored entry of a CSR matrix with row pointers ``crow`` (``[nnz]``, int64)."""
     counts = crow.diff()
     return torch.repeat_interleave(torch.arange(counts.numel(), device=crow.device), counts,
                                    output_size=int(crow[-1]))
@@ -75,7 +77,7 @@ def l2_normalize_rows(x: Tensor, eps: float = EPS) -> Tensor:
     if x.layout == torch.sparse_csr:
         crow, col, val = _csr_parts(x)
         norm = torch.zeros(x.size(0), dtype=val.dtype, device=val.device)
-        rows = _rows_of(crow)
+        rows = entry_rows(crow)
         norm.index_add_(0, rows, val * val)
         scaled = val / (norm.sqrt()[rows] + eps)
         return CSR(crow, col, scaled, x.size(0), x.size(1)).to_torch_sparse(val.dtype)
@@ -106,7 +108,7 @@ def concat_columns(a: Tensor, b: Tensor) -> Tensor:
     counts = crow.diff()
     new_crow = torch.zeros(n + 1, dtype=torch.long, device=a.device)
     torch.cumsum(counts + d, 0, out=new_crow[1:])
-    rows = _rows_of(crow)
+    rows = entry_rows(crow)
     pos_a = new_crow[:-1][rows] + (torch.arange(col.numel(), device=a.device) - crow[:-1][rows])
     pos_b = (new_crow[:-1] + counts).unsqueeze(1) + torch.arange(d, device=a.device)
     total = int(new_crow[-1])
@@ -129,7 +131,7 @@ def normalize_row_sums(x: Tensor) -> Tensor:
     if x.layout != torch.sparse_csr:
         return normalize_features(x)
     crow, col, val = _csr_parts(x)
-    rows = _rows_of(crow)
+    rows = entry_rows(crow)
     sums = torch.zeros(x.size(0), dtype=val.dtype, device=val.device).index_add_(0, rows, val)
     return CSR(crow, col, val / sums.clamp(min=1)[rows], x.size(0), x.size(1)).to_torch_sparse(val.dtype)
 
@@ -218,7 +220,7 @@ def select_rows(x: Tensor, index: Tensor) -> Tensor:
     starts, counts = crow[index], crow[index + 1] - crow[index]
     new_crow = torch.zeros(index.numel() + 1, dtype=torch.long, device=x.device)
     torch.cumsum(counts, 0, out=new_crow[1:])
-    rows = _rows_of(new_crow)
+    rows = entry_rows(new_crow)
     pos = starts[rows] + torch.arange(rows.numel(), device=x.device) - new_crow[:-1][rows]
     return sparse_csr_tensor(new_crow, col.long()[pos], val[pos], (index.numel(), x.size(1)))
 
@@ -241,6 +243,6 @@ def mse_to_features(pred: Tensor, x: Tensor) -> Tensor:
     if x.layout != torch.sparse_csr:
         return F.mse_loss(pred, x)
     crow, col, val = _csr_parts(x)
-    at = pred[_rows_of(crow), col.long()]
+    at = pred[entry_rows(crow), col.long()]
     total = pred.pow(2).sum() - at.pow(2).sum() + (at - val.to(pred.dtype)).pow(2).sum()
     return total / max(pred.numel(), 1)

@@ -63,6 +63,7 @@ from graphkit.nn.model import reinitialize
 from graphkit.ops.rows import select_rows
 from graphkit.train.config import Config, config_error
 from graphkit.train.loop import Selection, Trajectory, run_epochs
+from graphkit.train.node_classification import sharded_cross_entropy
 from graphkit.train.result import FitResult
 from graphkit.train.timing import Timer
 
@@ -161,15 +162,6 @@ def _logits(out) -> Tensor:
     return out[0] if isinstance(out, (tuple, list)) else out
 
 
-def _sharded_ce(logits: Tensor, y: Tensor, nodes: Tensor, scale: float) -> Tensor:
-    """Cross-entropy over ``nodes`` (a mask, or this rank's ids) times its :func:`~graphkit.distributed.share`."""
-    if scale == 1.0:
-        return F.cross_entropy(logits[nodes], y[nodes])  # one process: the unsharded loss, as before
-    if nodes.numel() == 0:  # fewer nodes than ranks: this rank contributes nothing
-        return logits.sum() * 0.0
-    return F.cross_entropy(logits[nodes], y[nodes]) * scale
-
-
 # --------------------------------------------------------------------------- the two stages
 
 
@@ -205,7 +197,7 @@ def train_teacher(teacher: nn.Module, forward: Callable[[nn.Module], object], y:
 
     def loss(batch, epoch: int) -> Tensor:
         out = forward(teacher)
-        value = _sharded_ce(_logits(out), y, local_train, train_share)
+        value = sharded_cross_entropy(_logits(out), y, local_train, train_share)
         if isinstance(out, (tuple, list)) and len(out) > 1 and out[1] is not None:
             value = value + out[1]
         return value
@@ -268,7 +260,7 @@ def train_student(student: nn.Module, x: Tensor, y: Tensor, train_mask: Tensor, 
         logits = _logits(out)
         value = logits.sum() * 0.0
         if lam > 0:
-            value = value + lam * _sharded_ce(logits, y, local_train, train_share)
+            value = value + lam * sharded_cross_entropy(logits, y, local_train, train_share)
         if lam < 1:
             kd = kd_loss(logits[local_distill], teacher_logits[local_distill], temperature, legacy=legacy)
             value = value + (1 - lam) * (kd if distill_share == 1.0 else kd * distill_share)

@@ -19,6 +19,7 @@ from graphkit._validation import check_data, check_edge_index, check_features, c
 from graphkit.datasets.node_splits import per_class_split
 
 __all__ = ["check_node_data", "check_node_inputs", "full_batch_loss", "neighbor_sampled_training", "node_loss",
+           "sharded_cross_entropy",
            "node_scores", "with_per_class_split"]
 
 SAMPLERS = ("torch", "torch_sparse")
@@ -141,6 +142,20 @@ def node_loss(logits: Tensor, target: Tensor) -> Tensor:
     if target.dim() == 2:
         return F.binary_cross_entropy_with_logits(logits, target.float())
     return F.cross_entropy(logits, target)
+
+
+def sharded_cross_entropy(logits: Tensor, y: Tensor, nodes: Tensor, share: float) -> Tensor:
+    """Cross-entropy over ``nodes`` times ``share``: a rank's part of a full-batch node loss.
+
+    ``nodes, share`` come from :func:`graphkit.distributed.shard_nodes` (with one process the mask
+    itself and 1.0: the unsharded loss, the same numbers). A rank whose part is empty (fewer nodes
+    than ranks) contributes a zero that stays connected to the graph.
+    """
+    if share == 1.0:
+        return F.cross_entropy(logits[nodes], y[nodes])
+    if nodes.numel() == 0:
+        return logits.sum() * 0.0
+    return F.cross_entropy(logits[nodes], y[nodes]) * share
 
 
 def node_scores(logits: Tensor, y: Tensor) -> dict[str, float]:
