@@ -14,12 +14,14 @@ runs under :func:`thread_limit` with :func:`choose_threads`:
 2. An input of fewer than :data:`SMALL_WORK` elements (:func:`work_of`): one thread.
 3. Otherwise the threads torch would use, capped by the cores that are idle now:
    :func:`idle_cores` samples the machine's CPU counters for :data:`SAMPLE_SECONDS` (0.1 s)
-   while this process sleeps, so its own past load does not count against it.
+   while this process sleeps, so its own past load does not count against it. A reading is
+   reused for :data:`SAMPLE_REUSE_SECONDS` (10 s): a loop of fits or a procedure called by
+   another sleeps once, not once per call (:func:`recent_idle_cores`).
 
 The count is never raised above ``torch.get_num_threads()`` (what ``OMP_NUM_THREADS``
 or ``torch.set_num_threads`` chose stays the ceiling) and is restored when the
 procedure returns. The choice is made once per call: a job that starts later on
-the machine is not seen.
+the machine is not seen (nor, within the reuse window, one that started since the last reading).
 """
 
 from __future__ import annotations
@@ -33,13 +35,18 @@ import torch
 
 from graphkit._validation import check_int
 
-__all__ = ["SAMPLE_SECONDS", "SMALL_WORK", "choose_threads", "idle_cores", "thread_limit", "work_of"]
+__all__ = ["SAMPLE_REUSE_SECONDS", "SAMPLE_SECONDS", "SMALL_WORK", "choose_threads", "idle_cores",
+           "recent_idle_cores", "thread_limit", "work_of"]
 
 #: inputs with fewer elements than this (node features plus 64 per edge) run on one thread
 SMALL_WORK = 1 << 20
 #: how long :func:`idle_cores` watches the CPU counters: they tick at 100 Hz, so 0.1 s reads the idle
 #: share of each core to about a tenth (20 ms read 2 ticks per core and took a quiet core for a busy one)
 SAMPLE_SECONDS = 0.1
+#: how long a reading of the idle cores is reused: the 0.1 s sleep cost forward_memory.py's six fits
+#: 0.6 s (11 % of the run) on a quiet machine
+SAMPLE_REUSE_SECONDS = 10.0
+_last_reading: tuple[float, float | None] | None = None  # (time.monotonic() when taken, idle cores)
 _EDGE_WEIGHT = 64  # an edge costs about one hidden row of message passing
 
 
@@ -94,6 +101,15 @@ def idle_cores(seconds: float = SAMPLE_SECONDS) -> float | None:
     return cores * (after[0] - before[0]) / total
 
 
+def recent_idle_cores(max_age: float = SAMPLE_REUSE_SECONDS) -> float | None:
+    """:func:`idle_cores`, or the reading this process took less than ``max_age`` seconds ago."""
+    global _last_reading
+    if _last_reading is None or time.monotonic() - _last_reading[0] > max_age:
+        idle = idle_cores()
+        _last_reading = (time.monotonic(), idle)
+    return _last_reading[1]
+
+
 def choose_threads(work: int | None, requested: int | None = None) -> int:
     """The thread count for a call (see the module doc for the rule).
 
@@ -112,7 +128,7 @@ def choose_threads(work: int | None, requested: int | None = None) -> int:
     ceiling = torch.get_num_threads()
     if ceiling == 1 or (work is not None and work < SMALL_WORK):
         return 1
-    idle = idle_cores()
+    idle = recent_idle_cores()
     if idle is None:
         return ceiling
     return max(1, min(ceiling, int(idle + 0.5)))

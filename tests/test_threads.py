@@ -9,6 +9,12 @@ from graphkit import GCN, datasets, fit_node_classifier
 from graphkit.threads import choose_threads, thread_limit, work_of
 
 
+@pytest.fixture(autouse=True)
+def fresh_reading(monkeypatch):
+    """Each test samples the (patched) idle cores itself, not a reading an earlier test left."""
+    monkeypatch.setattr(threads, "_last_reading", None)
+
+
 @pytest.fixture
 def two_threads():
     before = torch.get_num_threads()
@@ -36,6 +42,20 @@ def test_large_inputs_use_at_most_the_idle_cores(two_threads, monkeypatch, idle,
     monkeypatch.setattr(threads, "idle_cores", lambda: idle)
     assert choose_threads(threads.SMALL_WORK) == expected  # never above torch's own count (2 here)
     assert choose_threads(None) == expected
+
+
+def test_a_recent_reading_is_reused(two_threads, monkeypatch):
+    readings = iter([1.0, 2.0])
+    calls = []
+    monkeypatch.setattr(threads, "idle_cores", lambda: calls.append(1) or next(readings))
+    assert choose_threads(threads.SMALL_WORK) == 1
+    assert choose_threads(threads.SMALL_WORK) == 1  # the same reading: no second sleep
+    assert len(calls) == 1
+    assert threads.recent_idle_cores(max_age=0.0) == 2.0  # older than max_age: read again
+    assert len(calls) == 2
+    monkeypatch.setattr(threads, "_last_reading", (threads.time.monotonic() - threads.SAMPLE_REUSE_SECONDS - 1, 1.0))
+    monkeypatch.setattr(threads, "idle_cores", lambda: 7.0)  # the window has passed: read again
+    assert choose_threads(threads.SMALL_WORK) == 2
 
 
 def test_an_explicit_count_wins_and_is_checked(two_threads):
