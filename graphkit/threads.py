@@ -50,8 +50,10 @@ _last_reading: tuple[float, float | None] | None = None  # (time.monotonic() whe
 _EDGE_WEIGHT = 64  # an edge costs about one hidden row of message passing
 
 
-def work_of(data) -> int | None:
+def work_of(data, *, dense_features: bool = False) -> int | None:
     """Elements a procedure touches per pass, roughly: ``x.numel()`` (or its non-zeros) plus 64 per edge.
+
+    ``dense_features=True`` counts a sparse ``x`` at its dense size, for the procedures that densify it.
 
     ``None`` when ``data`` has neither features nor edges that this can count.
 
@@ -67,7 +69,8 @@ def work_of(data) -> int | None:
             continue
         known = True
         if name == "x":
-            total += value._nnz() if value.is_sparse or value.layout != torch.strided else value.numel()
+            sparse = value.is_sparse or value.layout != torch.strided
+            total += value._nnz() if sparse and not dense_features else value.numel()
         else:
             total += _EDGE_WEIGHT * (value.size(-1) if value.dim() == 2 else value.numel())
     return total if known else None

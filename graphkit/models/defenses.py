@@ -33,6 +33,7 @@ Build, fit, predict::
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from typing import ClassVar
@@ -45,6 +46,7 @@ from graphkit.models.procedure import procedure
 from graphkit.nn.model import reinitialize
 from graphkit.ops.low_rank import LowRankAdjacency, low_rank_adjacency, low_rank_propagate
 from graphkit.ops.refine import cosine_prune, is_one_hot_identity, jaccard_prune
+from graphkit.threads import work_of
 from graphkit.train.config import Preset, config_error
 from graphkit.train.loop import Selection, run_epochs
 from graphkit.train.node_classification import (
@@ -176,7 +178,7 @@ class GCNSVDConfig(NodeClassifierConfig):
             raise config_error(self.__class__, f"rank must be >= 1, got {self.rank}")
 
 
-@procedure(GCNJaccard, GCNJaccardConfig)
+@procedure(GCNJaccard, GCNJaccardConfig, work=functools.partial(work_of, dense_features=True))  # densifies x
 def fit_gcn_jaccard(model: GCNJaccard, data, config: GCNJaccardConfig, *, seed: int, device: torch.device,
                     progress: bool | None, warm_start: bool) -> FitResult:
     """Prune the edges of dissimilar nodes, then train the GCN on the rest (:func:`~graphkit.fit_node_classifier`).

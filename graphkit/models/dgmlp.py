@@ -41,6 +41,7 @@ Build, fit, predict::
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from typing import ClassVar
@@ -63,6 +64,7 @@ from graphkit.models.procedure import graph_info, procedure
 from graphkit.nn.model import Model, reinitialize
 from graphkit.ops.hop_weighting import node_adaptive_hop_weighting
 from graphkit.ops.rows import dropout_features
+from graphkit.threads import work_of
 from graphkit.train.config import Config, Preset, config_error
 from graphkit.train.loop import Selection, run_epochs
 from graphkit.train.node_classification import check_node_inputs
@@ -273,7 +275,7 @@ class DGMLPConfig(Config):
             raise config_error(self.__class__, f"patience must be >= 1 or null, got {self.patience}")
 
 
-@procedure(DGMLP, DGMLPConfig)
+@procedure(DGMLP, DGMLPConfig, work=functools.partial(work_of, dense_features=True))  # densifies x
 def fit_dgmlp(model: DGMLP, data: Data, config: DGMLPConfig, *, seed: int, device: torch.device,
               progress: bool | None, warm_start: bool) -> FitResult:
     r"""Train a :class:`DGMLP` with the released PKU-DAIR/DGMLP procedure, in place.

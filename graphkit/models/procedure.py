@@ -142,7 +142,8 @@ def _model_device(model) -> torch.device:
     return torch.device("cpu")
 
 
-def procedure(model_type: type | tuple[type, ...], config_type: type[Config] | dict[type, type[Config]]):
+def procedure(model_type: type | tuple[type, ...], config_type: type[Config] | dict[type, type[Config]], *,
+              work: Callable[[object], int | None] = work_of):
     """Declare ``fit(model, data, config, *, seed, device, progress, warm_start) -> FitResult`` (see module doc;
     the public function adds ``threads``).
 
@@ -150,7 +151,10 @@ def procedure(model_type: type | tuple[type, ...], config_type: type[Config] | d
     runs after seeding, and is measured for peak memory. ``config_type`` is the
     config class, or ``{model class: config class}`` when variants of a method
     have their own (the most specific class first): a dict or ``None`` config then
-    becomes the variant's own config.
+    becomes the variant's own config. ``work(data)`` sizes the input for the thread
+    policy (default :func:`~graphkit.threads.work_of`); a method whose cost is not
+    its features plus its edges (one that densifies ``x``, or holds an ``N × N``
+    matrix) says so here, so that it is not held to one thread on a quiet machine.
     """
     types_ = model_type if isinstance(model_type, tuple) else (model_type,)
     expected = " or ".join(t.__name__ for t in types_)
@@ -174,7 +178,7 @@ def procedure(model_type: type | tuple[type, ...], config_type: type[Config] | d
                 check_bool("progress", progress)
             check_bool("warm_start", warm_start)
             data = prepare_data(data, model)
-            n_threads = choose_threads(work_of(data), threads)
+            n_threads = choose_threads(work(data), threads)
             seed_everything(seed)
             with thread_limit(n_threads), PeakMemory(dev) as memory:
                 result = body(model, data, config, seed=seed, device=dev, progress=progress, warm_start=warm_start)

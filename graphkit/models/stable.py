@@ -91,6 +91,7 @@ from graphkit.ops.refine import (
     jaccard_prune,
 )
 from graphkit.ops.spmm import spmm
+from graphkit.threads import work_of
 from graphkit.train.config import Config, Preset, config_error
 from graphkit.train.loop import Selection, run_epochs
 from graphkit.train.node_classification import check_node_data
@@ -576,7 +577,12 @@ def _accuracy(logits: Tensor, y: Tensor) -> float:
     return float((logits.argmax(-1) == y).float().mean()) if y.numel() else float("nan")
 
 
-@procedure(STABLE, STABLEConfig)
+def _stable_work(data) -> int | None:
+    """The thread policy's size of a STABLE input: dense features (it densifies them) and the N x N similarity."""
+    return (work_of(data, dense_features=True) or 0) + data.num_nodes ** 2
+
+
+@procedure(STABLE, STABLEConfig, work=_stable_work)
 def fit_stable(model: STABLE, data, config: STABLEConfig, *, seed: int, device: torch.device,
                progress: bool | None, warm_start: bool) -> FitResult:
     """Refine ``data``'s graph with STABLE and train the classifier on it (see the module docstring).
