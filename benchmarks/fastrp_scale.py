@@ -25,7 +25,8 @@ Printed: median and all times, the ratio scipy / graphkit, peak RSS of each run
 (``VmHWM``, reset before each run; the process also holds the input matrix and the
 interpreter) and the largest difference between the two embeddings (same R), which
 must be within float32 round-off. ``--ablation`` also times graphkit variants
-(no huge pages, dense first power, degree / RCM order, 1 thread, float64) to show
+(torch's MKL products instead of the compiled kernel of ``graphkit.ops.csr_kernel``,
+no huge pages, dense first power, degree / RCM order, 1 thread, float64) to show
 what each design choice buys. Timings on a shared machine are noisy: the load
 average is printed with each measurement.
 """
@@ -52,6 +53,7 @@ WEIGHTS = (1.0, 1.0, 7.81, 45.28)
 BETA = -0.628
 VARIANTS = {
     "graphkit": {},
+    "graphkit, torch.addmm products": {"csr_kernel": False},
     "graphkit, no huge pages": {"numpy_buffers": False},
     "graphkit, dense first power": {"sparse_first": False},
     "graphkit, degree order": {"reorder": "degree"},
@@ -104,6 +106,7 @@ def worker(args) -> None:
     import scipy.sparse as sp
     import torch
 
+    import graphkit.ops.csr_kernel as csr_kernel
     import graphkit.ops.fastrp as fastrp_ops
     import graphkit.ops.power_sum as power_sum_ops
     from graphkit import FastRP
@@ -112,6 +115,8 @@ def worker(args) -> None:
     opts = json.loads(args.options)
     if "threads" in opts:
         torch.set_num_threads(opts["threads"])
+    if opts.get("csr_kernel") is False:
+        csr_kernel.set_enabled(False)
     if opts.get("numpy_buffers") is False:
         power_sum_ops._NUMPY_BUFFERS = False
     if opts.get("sparse_first") is False:

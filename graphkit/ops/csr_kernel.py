@@ -71,25 +71,76 @@ _SOURCE = r"""
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <thread>
 #include <vector>
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
 
 namespace {
 
+template <typename F>
+inline void prefetch_row(const F* row, int64_t bytes) {
+    // every cache line the row touches (a row need not start on a line)
+    const uintptr_t first = (uintptr_t)row & ~(uintptr_t)63;
+    const uintptr_t last = ((uintptr_t)row + bytes - 1) & ~(uintptr_t)63;
+    for (uintptr_t a = first; a <= last; a += 64) __builtin_prefetch((const void*)a, 0, 3);
+}
+
+// y[0:D] = acc, with non-temporal stores when asked and possible (a full product's rows are not
+// read again soon: writing around the cache saves reading the output lines in first)
+template <typename F, int D>
+inline void store_row(F* y, const F* acc, bool stream) {
+#if defined(__AVX__)
+    if (stream && ((uintptr_t)y & 31) == 0) {
+        if constexpr (sizeof(F) == 4) {
+            for (int k = 0; k < D; k += 8) _mm256_stream_ps((float*)y + k, _mm256_load_ps((const float*)acc + k));
+        } else {
+            for (int k = 0; k < D; k += 4) _mm256_stream_pd((double*)y + k, _mm256_load_pd((const double*)acc + k));
+        }
+        return;
+    }
+#endif
+    (void)stream;
+    std::memcpy(y, acc, sizeof(F) * D);
+}
+
+inline void store_fence() {
+#if defined(__AVX__)
+    _mm_sfence();
+#endif
+}
+
+// D > 0: the row width known at compile time, summed in a local (register / L1) accumulator
+template <typename I, typename F, int D>
+void rows_fixed(const I* crow, const I* col, const F* val, const F* x, int64_t ldx, F* out, int64_t ldo,
+                int64_t r0, int64_t r1, int64_t dist, int64_t end, bool stream) {
+    alignas(64) F acc[D];
+    for (int64_t r = r0; r < r1; ++r) {
+        const int64_t e0 = (int64_t)crow[r], e1 = (int64_t)crow[r + 1];
+        for (int k = 0; k < D; ++k) acc[k] = F(0);
+        for (int64_t j = e0; j < e1; ++j) {
+            if (j + dist < end) prefetch_row(x + (int64_t)col[j + dist] * ldx, D * (int64_t)sizeof(F));
+            const F v = val[j];
+            const F* __restrict xr = x + (int64_t)col[j] * ldx;
+            for (int k = 0; k < D; ++k) acc[k] += v * xr[k];
+        }
+        store_row<F, D>(out + r * ldo, acc, stream);
+    }
+}
+
+// any row width: summed in place in the output row
 template <typename I, typename F>
-void rows(const I* crow, const I* col, const F* val, const F* x, int64_t ldx, F* out, int64_t ldo,
-          int64_t d, int64_t r0, int64_t r1, int64_t dist, int64_t end) {
-    const int64_t lines = (d * (int64_t)sizeof(F) + 63) / 64;
+void rows_any(const I* crow, const I* col, const F* val, const F* x, int64_t ldx, F* out, int64_t ldo,
+              int64_t d, int64_t r0, int64_t r1, int64_t dist, int64_t end) {
+    const int64_t bytes = d * (int64_t)sizeof(F);
     for (int64_t r = r0; r < r1; ++r) {
         F* __restrict y = out + r * ldo;
         const int64_t e0 = (int64_t)crow[r], e1 = (int64_t)crow[r + 1];
         for (int64_t k = 0; k < d; ++k) y[k] = F(0);
         for (int64_t j = e0; j < e1; ++j) {
-            const int64_t p = j + dist;
-            if (p < end) {
-                const char* ahead = (const char*)(x + (int64_t)col[p] * ldx);
-                for (int64_t l = 0; l < lines; ++l) __builtin_prefetch(ahead + 64 * l, 0, 3);
-            }
+            if (bytes > 0 && j + dist < end) prefetch_row(x + (int64_t)col[j + dist] * ldx, bytes);
             const F v = val[j];
             const F* __restrict xr = x + (int64_t)col[j] * ldx;
             for (int64_t k = 0; k < d; ++k) y[k] += v * xr[k];
@@ -98,8 +149,17 @@ void rows(const I* crow, const I* col, const F* val, const F* x, int64_t ldx, F*
 }
 
 template <typename I, typename F>
+void rows(const I* crow, const I* col, const F* val, const F* x, int64_t ldx, F* out, int64_t ldo,
+          int64_t d, int64_t r0, int64_t r1, int64_t dist, int64_t end, bool stream) {
+    if (d == 128) rows_fixed<I, F, 128>(crow, col, val, x, ldx, out, ldo, r0, r1, dist, end, stream);
+    else if (d == 64) rows_fixed<I, F, 64>(crow, col, val, x, ldx, out, ldo, r0, r1, dist, end, stream);
+    else if (d == 256) rows_fixed<I, F, 256>(crow, col, val, x, ldx, out, ldo, r0, r1, dist, end, stream);
+    else rows_any<I, F>(crow, col, val, x, ldx, out, ldo, d, r0, r1, dist, end);
+}
+
+template <typename I, typename F>
 int run(int64_t n, int64_t d, const void* crow_, const void* col_, const void* val_, const void* x_, int64_t ldx,
-        void* out_, int64_t ldo, int threads, int64_t dist) {
+        void* out_, int64_t ldo, int threads, int64_t dist, bool stream) {
     const I* crow = (const I*)crow_;
     const I* col = (const I*)col_;
     const F* val = (const F*)val_;
@@ -128,9 +188,10 @@ int run(int64_t n, int64_t d, const void* crow_, const void* col_, const void* v
     auto worker = [&]() {
         for (;;) {
             const int64_t c = next.fetch_add(1);
-            if (c >= chunks) return;
-            rows<I, F>(crow, col, val, x, ldx, out, ldo, d, bound[c], bound[c + 1], dist, end);
+            if (c >= chunks) break;
+            rows<I, F>(crow, col, val, x, ldx, out, ldo, d, bound[c], bound[c + 1], dist, end, stream);
         }
+        if (stream) store_fence();  // this thread's streamed rows are visible before it is joined
     };
     const int spawn = (int)std::min<int64_t>(threads, chunks) - 1;
     std::vector<std::thread> pool;
@@ -149,19 +210,19 @@ int run(int64_t n, int64_t d, const void* crow_, const void* col_, const void* v
 
 extern "C" int gk_csr_dense_mm(int64_t n, int64_t d, const void* crow, const void* col, int index_bytes,
                                const void* val, const void* x, int64_t ldx, void* out, int64_t ldo,
-                               int value_bytes, int threads, int64_t dist) {
+                               int value_bytes, int threads, int64_t dist, int stream) {
     if (index_bytes == 4 && value_bytes == 4)
-        return run<int32_t, float>(n, d, crow, col, val, x, ldx, out, ldo, threads, dist);
+        return run<int32_t, float>(n, d, crow, col, val, x, ldx, out, ldo, threads, dist, stream != 0);
     if (index_bytes == 8 && value_bytes == 4)
-        return run<int64_t, float>(n, d, crow, col, val, x, ldx, out, ldo, threads, dist);
+        return run<int64_t, float>(n, d, crow, col, val, x, ldx, out, ldo, threads, dist, stream != 0);
     if (index_bytes == 4 && value_bytes == 8)
-        return run<int32_t, double>(n, d, crow, col, val, x, ldx, out, ldo, threads, dist);
+        return run<int32_t, double>(n, d, crow, col, val, x, ldx, out, ldo, threads, dist, stream != 0);
     if (index_bytes == 8 && value_bytes == 8)
-        return run<int64_t, double>(n, d, crow, col, val, x, ldx, out, ldo, threads, dist);
+        return run<int64_t, double>(n, d, crow, col, val, x, ldx, out, ldo, threads, dist, stream != 0);
     return -1;
 }
 
-extern "C" int gk_csr_kernel_version() { return 1; }
+extern "C" int gk_csr_kernel_version() { return 3; }
 """
 
 _FLAGS = ["-O3", "-march=native", "-std=c++17", "-shared", "-fPIC", "-pthread", "-fno-math-errno"]
@@ -266,7 +327,7 @@ def _build() -> ctypes.CDLL | None:
             continue
         fn.restype = ctypes.c_int
         i64, ptr, c_int = ctypes.c_int64, ctypes.c_void_p, ctypes.c_int
-        fn.argtypes = [i64, i64, ptr, ptr, c_int, ptr, ptr, i64, ptr, i64, c_int, c_int, i64]
+        fn.argtypes = [i64, i64, ptr, ptr, c_int, ptr, ptr, i64, ptr, i64, c_int, c_int, i64, c_int]
         return lib
     log.debug("graphkit.ops.csr_kernel: could not build or load the kernel (%s); torch.addmm is used", error)
     return None
@@ -348,7 +409,7 @@ def sparse_dense_mm(S: Tensor, x: Tensor, out: Tensor, *, rows: tuple[int, int] 
     status = lib.gk_csr_dense_mm(
         r1 - r0, d, crow.data_ptr() + r0 * crow.element_size(), col.data_ptr(), crow.element_size(),
         value.data_ptr(), x.data_ptr(), x.stride(0), out.data_ptr(), out.stride(0), value.element_size(),
-        max(1, int(threads)), PREFETCH_DISTANCE)
+        max(1, int(threads)), PREFETCH_DISTANCE, int(rows is None))
     if status != 0:  # not reachable for the dtypes admitted above
         raise RuntimeError(f"graphkit.ops.csr_kernel: the kernel returned {status}")
     return out

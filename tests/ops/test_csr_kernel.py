@@ -64,6 +64,22 @@ def test_thread_counts_give_identical_bits_and_row_blocks():
 
 
 @needs_kernel
+@pytest.mark.parametrize("d", [1, 37, 64, 128, 256])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_row_widths_and_unaligned_output(d, dtype):
+    # 64 / 128 / 256 take the fixed-width path (streaming stores for a full product), the others the generic one
+    S, dense = random_csr(n=700, m=500, density=0.02, dtype=dtype, seed=13)
+    x = torch.randn(500, d, generator=torch.Generator().manual_seed(14), dtype=dtype)
+    ref = dense @ x
+    tol = dict(atol=1e-5, rtol=1e-5) if dtype == torch.float32 else dict(atol=1e-12, rtol=1e-12)
+    torch.testing.assert_close(sparse_dense_mm(S, x, torch.empty(700, d, dtype=dtype)), ref, **tol)
+    shifted = torch.empty(700 * d + 1, dtype=dtype)[1:].view(700, d)  # rows off the 32-byte boundary
+    torch.testing.assert_close(sparse_dense_mm(S, x, shifted), ref, **tol)
+    torch.testing.assert_close(sparse_dense_mm(S, x, torch.empty(300, d, dtype=dtype), rows=(200, 500)),
+                               ref[200:500], **tol)
+
+
+@needs_kernel
 def test_strided_operands():
     S, dense = random_csr(seed=4)
     xt = torch.randn(16, 200, generator=torch.Generator().manual_seed(5)).t()  # columns not contiguous
