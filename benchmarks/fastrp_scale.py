@@ -26,6 +26,7 @@ Printed: median and all times, the ratio scipy / graphkit, peak RSS of each run
 interpreter) and the largest difference between the two embeddings (same R), which
 must be within float32 round-off. ``--ablation`` also times graphkit variants
 (torch's MKL products instead of the compiled kernel of ``graphkit.ops.csr_kernel``,
+the last power's merge in torch instead of fused into the kernel,
 no huge pages, dense first power, degree / RCM order, 1 thread, float64) to show
 what each design choice buys. Timings on a shared machine are noisy: the load
 average is printed with each measurement.
@@ -54,6 +55,7 @@ BETA = -0.628
 VARIANTS = {
     "graphkit": {},
     "graphkit, torch.addmm products": {"csr_kernel": False},
+    "graphkit, unmerged last power": {"merge": False},
     "graphkit, no huge pages": {"numpy_buffers": False},
     "graphkit, dense first power": {"sparse_first": False},
     "graphkit, degree order": {"reorder": "degree"},
@@ -117,6 +119,8 @@ def worker(args) -> None:
         torch.set_num_threads(opts["threads"])
     if opts.get("csr_kernel") is False:
         csr_kernel.set_enabled(False)
+    if opts.get("merge") is False:
+        power_sum_ops._MERGE = False
     if opts.get("numpy_buffers") is False:
         power_sum_ops._NUMPY_BUFFERS = False
     if opts.get("sparse_first") is False:

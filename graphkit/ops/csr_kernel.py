@@ -30,6 +30,11 @@ How it is built and run:
   ``X`` needing grad. The kernel is switched off by ``GRAPHKIT_CSR_KERNEL=0`` in the
   environment or :func:`set_enabled` ``(False)``.
 
+:func:`sparse_dense_merge` is the same product for a block of rows with FastRP's merge
+step fused in (``out = o + w_s nu(X_rows) + w nu(S_rows X)``, row norms in float64), so
+that the product's rows are used while they are in registers instead of in three
+further passes over the block.
+
 Numerics: each output element is the sum of its row's terms in stored order with
 fused multiply-adds where the CPU has them, in the dtype of the operands; MKL sums in
 a different order, so the two agree to float32 round-off, not bit for bit.
@@ -57,7 +62,7 @@ from torch import Tensor
 
 from graphkit.ops.csr import sparse_csr_tensor
 
-__all__ = ["available", "enabled", "set_enabled", "sparse_dense_mm"]
+__all__ = ["available", "enabled", "set_enabled", "sparse_dense_merge", "sparse_dense_mm"]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +75,7 @@ _SOURCE = r"""
 // graphkit CSR x dense kernel: Y[r] = sum_j val[j] * X[col[j]] for rows r of a CSR matrix.
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <thread>
@@ -112,10 +118,49 @@ inline void store_fence() {
 #endif
 }
 
+// what a merged product adds (gk_csr_dense_merge): out[r] = o + w_self nu(self[r]) + w_y nu(acc), with
+// o = 0 (out_mode 0: out is not read), out[r] (1) or w_out nu(out[r]) (2); nu = x / ||x|| (0 for 0) or x
+template <typename F>
+struct Merge {
+    const F* self;
+    int64_t lds;
+    int out_mode;
+    double w_out, w_self, w_y;
+    bool normalize;
+};
+
+template <typename F, int D>
+inline F row_scale(const F* row, double w, bool normalize) {
+    if (!normalize) return (F)w;
+    double sq = 0;
+    for (int k = 0; k < D; ++k) sq += (double)row[k] * (double)row[k];
+    return sq > 0 ? (F)(w / std::sqrt(sq)) : F(0);
+}
+
+template <typename F, int D>
+inline void merge_row(F* y, const F* self, const F* acc, const Merge<F>* m) {
+    alignas(64) F res[D];
+    if (m->out_mode == 0) {
+        for (int k = 0; k < D; ++k) res[k] = F(0);
+    } else {
+        const F so = m->out_mode == 1 ? F(1) : row_scale<F, D>(y, m->w_out, m->normalize);
+        for (int k = 0; k < D; ++k) res[k] = so * y[k];
+    }
+    if (m->w_self != 0) {
+        const F ss = row_scale<F, D>(self, m->w_self, m->normalize);
+        for (int k = 0; k < D; ++k) res[k] += ss * self[k];
+    }
+    if (m->w_y != 0) {
+        const F sy = row_scale<F, D>(acc, m->w_y, m->normalize);
+        for (int k = 0; k < D; ++k) res[k] += sy * acc[k];
+    }
+    std::memcpy(y, res, sizeof(F) * D);
+}
+
 // D > 0: the row width known at compile time, summed in a local (register / L1) accumulator
 template <typename I, typename F, int D>
 void rows_fixed(const I* crow, const I* col, const F* val, const F* x, int64_t ldx, F* out, int64_t ldo,
-                int64_t r0, int64_t r1, int64_t dist, int64_t end, bool stream) {
+                int64_t r0, int64_t r1, int64_t dist, int64_t end, bool stream, const Merge<F>* merge) {
     alignas(64) F acc[D];
     for (int64_t r = r0; r < r1; ++r) {
         const int64_t e0 = (int64_t)crow[r], e1 = (int64_t)crow[r + 1];
@@ -126,7 +171,8 @@ void rows_fixed(const I* crow, const I* col, const F* val, const F* x, int64_t l
             const F* __restrict xr = x + (int64_t)col[j] * ldx;
             for (int k = 0; k < D; ++k) acc[k] += v * xr[k];
         }
-        store_row<F, D>(out + r * ldo, acc, stream);
+        if (merge != nullptr) merge_row<F, D>(out + r * ldo, merge->self + r * merge->lds, acc, merge);
+        else store_row<F, D>(out + r * ldo, acc, stream);
     }
 }
 
@@ -150,16 +196,16 @@ void rows_any(const I* crow, const I* col, const F* val, const F* x, int64_t ldx
 
 template <typename I, typename F>
 void rows(const I* crow, const I* col, const F* val, const F* x, int64_t ldx, F* out, int64_t ldo,
-          int64_t d, int64_t r0, int64_t r1, int64_t dist, int64_t end, bool stream) {
-    if (d == 128) rows_fixed<I, F, 128>(crow, col, val, x, ldx, out, ldo, r0, r1, dist, end, stream);
-    else if (d == 64) rows_fixed<I, F, 64>(crow, col, val, x, ldx, out, ldo, r0, r1, dist, end, stream);
-    else if (d == 256) rows_fixed<I, F, 256>(crow, col, val, x, ldx, out, ldo, r0, r1, dist, end, stream);
-    else rows_any<I, F>(crow, col, val, x, ldx, out, ldo, d, r0, r1, dist, end);
+          int64_t d, int64_t r0, int64_t r1, int64_t dist, int64_t end, bool stream, const Merge<F>* merge) {
+    if (d == 128) rows_fixed<I, F, 128>(crow, col, val, x, ldx, out, ldo, r0, r1, dist, end, stream, merge);
+    else if (d == 64) rows_fixed<I, F, 64>(crow, col, val, x, ldx, out, ldo, r0, r1, dist, end, stream, merge);
+    else if (d == 256) rows_fixed<I, F, 256>(crow, col, val, x, ldx, out, ldo, r0, r1, dist, end, stream, merge);
+    else rows_any<I, F>(crow, col, val, x, ldx, out, ldo, d, r0, r1, dist, end);  // merge: never called
 }
 
 template <typename I, typename F>
 int run(int64_t n, int64_t d, const void* crow_, const void* col_, const void* val_, const void* x_, int64_t ldx,
-        void* out_, int64_t ldo, int threads, int64_t dist, bool stream) {
+        void* out_, int64_t ldo, int threads, int64_t dist, bool stream, const Merge<F>* merge = nullptr) {
     const I* crow = (const I*)crow_;
     const I* col = (const I*)col_;
     const F* val = (const F*)val_;
@@ -189,7 +235,7 @@ int run(int64_t n, int64_t d, const void* crow_, const void* col_, const void* v
         for (;;) {
             const int64_t c = next.fetch_add(1);
             if (c >= chunks) break;
-            rows<I, F>(crow, col, val, x, ldx, out, ldo, d, bound[c], bound[c + 1], dist, end, stream);
+            rows<I, F>(crow, col, val, x, ldx, out, ldo, d, bound[c], bound[c + 1], dist, end, stream, merge);
         }
         if (stream) store_fence();  // this thread's streamed rows are visible before it is joined
     };
@@ -222,7 +268,36 @@ extern "C" int gk_csr_dense_mm(int64_t n, int64_t d, const void* crow, const voi
     return -1;
 }
 
-extern "C" int gk_csr_kernel_version() { return 3; }
+template <typename I, typename F>
+int merge_run(int64_t n, int64_t d, const void* crow, const void* col, const void* val, const void* x, int64_t ldx,
+              void* out, int64_t ldo, int threads, int64_t dist, const void* self, int64_t lds, int out_mode,
+              double w_out, double w_self, double w_y, int normalize) {
+    if (d != 64 && d != 128 && d != 256) return -2;
+    const Merge<F> m{(const F*)self, lds, out_mode, w_out, w_self, w_y, normalize != 0};
+    return run<I, F>(n, d, crow, col, val, x, ldx, out, ldo, threads, dist, false, &m);
+}
+
+// out[r] = o + w_self nu(self[r]) + w_y nu((S X)[r]) for the n rows of S from crow (see Merge); d 64, 128 or 256
+extern "C" int gk_csr_dense_merge(int64_t n, int64_t d, const void* crow, const void* col, int index_bytes,
+                                  const void* val, const void* x, int64_t ldx, void* out, int64_t ldo,
+                                  int value_bytes, int threads, int64_t dist, const void* self, int64_t lds,
+                                  int out_mode, double w_out, double w_self, double w_y, int normalize) {
+    if (index_bytes == 4 && value_bytes == 4)
+        return merge_run<int32_t, float>(n, d, crow, col, val, x, ldx, out, ldo, threads, dist, self, lds,
+                                         out_mode, w_out, w_self, w_y, normalize);
+    if (index_bytes == 8 && value_bytes == 4)
+        return merge_run<int64_t, float>(n, d, crow, col, val, x, ldx, out, ldo, threads, dist, self, lds,
+                                         out_mode, w_out, w_self, w_y, normalize);
+    if (index_bytes == 4 && value_bytes == 8)
+        return merge_run<int32_t, double>(n, d, crow, col, val, x, ldx, out, ldo, threads, dist, self, lds,
+                                          out_mode, w_out, w_self, w_y, normalize);
+    if (index_bytes == 8 && value_bytes == 8)
+        return merge_run<int64_t, double>(n, d, crow, col, val, x, ldx, out, ldo, threads, dist, self, lds,
+                                          out_mode, w_out, w_self, w_y, normalize);
+    return -1;
+}
+
+extern "C" int gk_csr_kernel_version() { return 4; }
 """
 
 _FLAGS = ["-O3", "-march=native", "-std=c++17", "-shared", "-fPIC", "-pthread", "-fno-math-errno"]
@@ -322,12 +397,17 @@ def _build() -> ctypes.CDLL | None:
         try:
             lib = ctypes.CDLL(str(path))
             fn = lib.gk_csr_dense_mm
+            lib.gk_csr_dense_merge  # noqa: B018 (present in this build)
         except (OSError, AttributeError) as err:
             error = str(err)
             continue
         fn.restype = ctypes.c_int
         i64, ptr, c_int = ctypes.c_int64, ctypes.c_void_p, ctypes.c_int
         fn.argtypes = [i64, i64, ptr, ptr, c_int, ptr, ptr, i64, ptr, i64, c_int, c_int, i64, c_int]
+        merge, dbl = lib.gk_csr_dense_merge, ctypes.c_double
+        merge.restype = ctypes.c_int
+        merge.argtypes = [i64, i64, ptr, ptr, c_int, ptr, ptr, i64, ptr, i64, c_int, c_int, i64, ptr, i64, c_int,
+                          dbl, dbl, dbl, c_int]
         return lib
     log.debug("graphkit.ops.csr_kernel: could not build or load the kernel (%s); torch.addmm is used", error)
     return None
@@ -413,3 +493,52 @@ def sparse_dense_mm(S: Tensor, x: Tensor, out: Tensor, *, rows: tuple[int, int] 
     if status != 0:  # not reachable for the dtypes admitted above
         raise RuntimeError(f"graphkit.ops.csr_kernel: the kernel returned {status}")
     return out
+
+
+#: row widths the merged product is compiled for
+MERGE_WIDTHS = (64, 128, 256)
+
+
+def sparse_dense_merge(S: Tensor, x: Tensor, out: Tensor, rows: tuple[int, int], *, out_mode: int,
+                       out_weight: float, self_weight: float, weight: float, normalize: bool,
+                       threads: int | None = None) -> bool:
+    r"""A row block of FastRP's merge in one pass: ``out = o + w_s nu(x[r0:r1]) + w nu(S[r0:r1] @ x)``.
+
+    ``o`` is 0 (``out_mode`` 0: ``out`` is not read), ``out`` itself (1) or
+    ``out_weight * nu(out)`` (2); :math:`\nu` is the row-wise L2 normalisation (0 for
+    a zero row) with ``normalize``, else the identity. The product's rows never leave
+    the thread that sums them (no ``[r1 - r0, d]`` temporary, no separate passes for
+    the norms and the weighted sums). Norms are summed in float64.
+
+    ``threads`` as in :func:`sparse_dense_mm`. Returns ``False`` (and does nothing) when the kernel cannot do it: switched off
+    or not built, operands it does not take (see :func:`sparse_dense_mm`), a row
+    width outside :data:`MERGE_WIDTHS`, or strided rows; the caller then computes
+    the same with :func:`sparse_dense_mm` and torch.
+
+    Complexity: :math:`O(\mathrm{nnz}(S_{r_0:r_1}) \cdot d + (r_1 - r_0)\, d)` time.
+    """
+    r0, r1 = rows
+    d = x.size(1) if x.dim() == 2 else -1
+    if (not _enabled or d not in MERGE_WIDTHS or not _kernel_operands(S, x, out) or x.stride(1) != 1
+            or out.shape != (r1 - r0, d) or x.size(0) != S.size(1) or S.size(0) != S.size(1)
+            or not 0 <= r0 <= r1 <= S.size(0) or out_mode not in (0, 1, 2)):
+        return False
+    lib = _get()
+    if lib is None:
+        return False
+    crow, col, value = S.crow_indices(), S.col_indices(), S.values()
+    if not (crow.is_contiguous() and col.is_contiguous() and value.is_contiguous()):
+        crow, col, value = crow.contiguous(), col.contiguous(), value.contiguous()
+    if col.dtype != crow.dtype:
+        col = col.to(crow.dtype)
+    work = (int(crow[r1]) - int(crow[r0])) * d
+    if threads is None:
+        threads = 1 if work < SMALL_PRODUCT else torch.get_num_threads()
+    status = lib.gk_csr_dense_merge(
+        r1 - r0, d, crow.data_ptr() + r0 * crow.element_size(), col.data_ptr(), crow.element_size(),
+        value.data_ptr(), x.data_ptr(), x.stride(0), out.data_ptr(), out.stride(0), value.element_size(),
+        max(1, int(threads)), PREFETCH_DISTANCE, x.data_ptr() + r0 * x.stride(0) * x.element_size(), x.stride(0),
+        out_mode, float(out_weight), float(self_weight), float(weight), int(normalize))
+    if status != 0:
+        raise RuntimeError(f"graphkit.ops.csr_kernel: the merge kernel returned {status}")
+    return True

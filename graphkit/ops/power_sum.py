@@ -31,15 +31,18 @@ it is never stored whole. A sparse ``V_0`` (a very sparse random projection) mak
 :math:`N_1` is densified once as the operand of :math:`N_2`.
 
 Dense products run through :func:`graphkit.ops.csr_kernel.sparse_dense_mm` into
-preallocated buffers reused across powers (the last power's row blocks read ``S`` in
-place): on the CPU a small compiled gather kernel with software prefetch, 1.8-1.9x
-faster than torch's MKL CSR path per product at 1M nodes / 20M entries / 128 columns
-(``benchmarks/results/fastrp.md``); ``torch.addmm(..., out=buffer)`` on the
-``torch.sparse_csr`` ``S`` on CUDA, when the kernel is off (``GRAPHKIT_CSR_KERNEL=0``)
-or cannot be built (int32 indices then take torch's MKL path on CPU without a
-conversion per call). CPU buffers are allocated through NumPy (:func:`empty_buffer`),
-which asks Linux for transparent huge pages; the random row gathers of :math:`S X`
-then miss the TLB less often.
+preallocated buffers reused across powers: on the CPU a small compiled gather kernel
+with software prefetch, 2.8-2.9x faster than torch's MKL CSR path per product at 1M
+nodes / 20M entries / 128 columns (``benchmarks/results/fastrp.md``). Where it takes the
+row width (64, 128, 256), each block of the last power is one
+:func:`graphkit.ops.csr_kernel.sparse_dense_merge` call: the product, the three row
+norms and the weighted sum in one pass over each row, no block temporary. On CUDA,
+when the kernel is off (``GRAPHKIT_CSR_KERNEL=0``) or cannot be built, the products
+are ``torch.addmm(..., out=buffer)`` on the ``torch.sparse_csr`` ``S`` (int32 indices
+take torch's MKL path on CPU without a conversion per call) and the merge is torch's.
+CPU buffers are allocated through NumPy (:func:`empty_buffer`), which asks Linux for
+transparent huge pages; the random row gathers of :math:`S X` then miss the TLB less
+often.
 
 Complexity: :math:`O(q \cdot \mathrm{nnz}(S) \cdot d)` time (the first power
 :math:`O(\mathrm{nnz}(S) \cdot \mathrm{nnz}(V_0) / n)` when ``V_0`` is sparse),
@@ -48,7 +51,7 @@ Complexity: :math:`O(q \cdot \mathrm{nnz}(S) \cdot d)` time (the first power
 the reordered output when ``inverse`` is given (by then the powers are freed). The
 time is bound by the random row gathers of the dense products, each moving
 :math:`\mathrm{nnz}(S) \cdot d` elements: for 20M entries x 128 float32 columns about
-0.8-1.6 s per product on 2 shared cores with the kernel, 1.3-2.9 s through MKL.
+0.75-1.1 s per product with the kernel on 2 busy cores, 2.6-2.8 s through MKL.
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ from torch import Tensor
 
 from graphkit.ops.column_stats import ColumnStats
 from graphkit.ops.csr import CSR
-from graphkit.ops.csr_kernel import sparse_dense_mm
+from graphkit.ops.csr_kernel import sparse_dense_merge, sparse_dense_mm
 from graphkit.ops.scatter import segment
 
 __all__ = ["normalized_power_sum", "empty_buffer"]
@@ -67,6 +70,7 @@ __all__ = ["normalized_power_sum", "empty_buffer"]
 # private switches, read at call time (tests and the scale benchmark's ablation flip them)
 _NUMPY_BUFFERS = True  # allocate CPU buffers through NumPy (transparent huge pages)
 _CHUNK_CELLS = 1 << 22  # cells per row block of the last power: 4M (16 MB in fp32)
+_MERGE = True  # the last power's block merged in the compiled kernel where it can (csr_kernel)
 
 _NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
 
@@ -268,14 +272,21 @@ def normalized_power_sum(
     rows = max(1, _CHUNK_CELLS // max(dim, 1))
     tmp = torch.empty((min(rows, n), dim), dtype=dtype, device=device) if q > 1 else None
     stats = ColumnStats() if standardize else None
+    out_mode = 0 if fresh else (1 if acc_w is None else 2)  # the sum's own rows: ignored / kept / acc_w nu(.)
     for r0 in range(0, n, rows):
         r1 = min(n, r0 + rows)
         out = acc[r0:r1]
-        if fresh:
+        # the compiled kernel does the product, the three norms and the weighted sum in one pass over each row
+        merged = q > 1 and _MERGE and sparse_dense_merge(
+            S, prev, out, (r0, r1), out_mode=out_mode, out_weight=acc_w or 0.0, self_weight=prev_w,
+            weight=weights[-1], normalize=normalize)
+        if merged:
+            pass
+        elif fresh:
             out.zero_()
         elif acc_w is not None:
             _set_scaled(out, out, acc_w, normalize)
-        if q > 1:
+        if q > 1 and not merged:
             if prev_w != 0:
                 _add_scaled(out, prev[r0:r1], prev_w, normalize)
             y = sparse_dense_mm(S, prev, tmp[: r1 - r0], rows=(r0, r1))

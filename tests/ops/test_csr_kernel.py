@@ -185,3 +185,49 @@ def test_grad_and_cuda_take_the_torch_path():
         Sc, xc = S.cuda(), x.detach().cuda()
         out = sparse_dense_mm(Sc, xc, torch.empty(30, 4, device="cuda"))
         torch.testing.assert_close(out.cpu(), dense @ x.detach(), atol=1e-5, rtol=1e-5)
+
+
+def _nu(m, normalize):
+    if not normalize:
+        return m
+    norm = m.norm(dim=1, keepdim=True)
+    return torch.where(norm > 0, m / norm, torch.zeros((), dtype=m.dtype))
+
+
+@needs_kernel
+@pytest.mark.parametrize("d", [64, 128, 256])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("out_mode", [0, 1, 2])
+@pytest.mark.parametrize("normalize", [True, False])
+def test_merge_matches_torch(d, dtype, out_mode, normalize):
+    S, dense = random_csr(n=400, m=400, density=0.03, dtype=dtype, seed=15)
+    gen = torch.Generator().manual_seed(16)
+    x = torch.randn(400, d, generator=gen, dtype=dtype)
+    x[10] = 0  # a zero row of x: its own term is 0, never NaN
+    start = torch.randn(400, d, generator=gen, dtype=dtype)
+    start[20] = 0
+    r0, r1 = 30, 390
+    out = start[r0:r1].clone()
+    if out_mode == 0:
+        out.fill_(float("nan"))  # not read
+    assert ck.sparse_dense_merge(S, x, out, (r0, r1), out_mode=out_mode, out_weight=0.7, self_weight=-1.5,
+                                 weight=2.5, normalize=normalize, threads=2)
+    own = {0: 0, 1: start[r0:r1], 2: 0.7 * _nu(start[r0:r1], normalize)}[out_mode]
+    ref = own - 1.5 * _nu(x[r0:r1], normalize) + 2.5 * _nu((dense @ x)[r0:r1], normalize)
+    tol = dict(atol=1e-5, rtol=1e-5) if dtype == torch.float32 else dict(atol=1e-12, rtol=1e-12)
+    torch.testing.assert_close(out, ref, **tol)
+    assert torch.isfinite(out).all()
+
+
+def test_merge_declines_what_it_does_not_take():
+    S, _ = random_csr(n=50, m=50, density=0.2, seed=17)
+    args = dict(out_mode=0, out_weight=0.0, self_weight=1.0, weight=1.0, normalize=True)
+    out = torch.full((50, 37), 3.0)
+    assert not ck.sparse_dense_merge(S, torch.randn(50, 37), out, (0, 50), **args)  # width not compiled
+    assert torch.equal(out, torch.full((50, 37), 3.0))  # untouched
+    assert not ck.sparse_dense_merge(S, torch.randn(64, 50).t(), torch.empty(50, 64), (0, 50), **args)  # strided x
+    previous = ck.set_enabled(False)
+    try:
+        assert not ck.sparse_dense_merge(S, torch.randn(50, 64), torch.empty(50, 64), (0, 50), **args)
+    finally:
+        ck.set_enabled(previous)

@@ -113,3 +113,24 @@ def test_cuda_matches_cpu():
         cpu = normalized_power_sum(s.float().to_sparse_csr(), V, (1.0, 1.0, 2.0), standardize=True)
         gpu = normalized_power_sum(s.float().to_sparse_csr().cuda(), V.cuda(), (1.0, 1.0, 2.0), standardize=True)
         assert gpu.device.type == "cuda" and torch.allclose(cpu, gpu.cpu(), atol=1e-4)
+
+
+@pytest.mark.parametrize("weights", [(1.0, 2.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0, 7.81, 45.28), (2.0, -1.0, 0.5, 0.0, 3.0)])
+@pytest.mark.parametrize("sparse_v0", [False, True])
+@pytest.mark.parametrize("normalize, standardize", [(True, True), (True, False), (False, False)])
+def test_merged_last_power(monkeypatch, weights, sparse_v0, normalize, standardize):
+    # d = 64: the last power's blocks go through csr_kernel.sparse_dense_merge where the kernel is built;
+    # the same numbers as the dense float64 reference and as the unmerged path
+    s, v0 = problem(n=70, d=64, seed=4, v0_density=0.2 if sparse_v0 else 1.0)
+    monkeypatch.setattr(power_sum_ops, "_CHUNK_CELLS", 64 * 9)  # 9 rows per block
+    S = s.float().to_sparse_csr()
+    V = v0.float().to_sparse_csr() if sparse_v0 else v0.float()
+    out = normalized_power_sum(S, V, weights, self_influence=0.3, normalize=normalize, standardize=standardize)
+    ref = reference(s, v0, weights, 0.3, normalize, standardize)
+    np.testing.assert_allclose(out.double().numpy(), ref, atol=5e-5, rtol=1e-4)
+    monkeypatch.setattr(power_sum_ops, "_MERGE", False)
+    unmerged = normalized_power_sum(S, V, weights, self_influence=0.3, normalize=normalize, standardize=standardize)
+    torch.testing.assert_close(out, unmerged, atol=1e-5, rtol=1e-5)
+    s64 = normalized_power_sum(s.to_sparse_csr(), v0.to_sparse_csr() if sparse_v0 else v0, weights,
+                               self_influence=0.3, normalize=normalize, standardize=standardize)
+    np.testing.assert_allclose(s64.numpy(), ref, atol=1e-10, rtol=1e-10)
