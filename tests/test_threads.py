@@ -4,8 +4,22 @@ import pytest
 import torch
 from torch_geometric.data import Data
 
+import graphkit.models.procedure as proc
 import graphkit.threads as threads
-from graphkit import GCN, datasets, fit_node_classifier
+from graphkit import (
+    DGMLP,
+    GCN,
+    STABLE,
+    DGMLPConfig,
+    GCNJaccard,
+    GCNJaccardConfig,
+    STABLEConfig,
+    datasets,
+    fit_dgmlp,
+    fit_gcn_jaccard,
+    fit_node_classifier,
+    fit_stable,
+)
 from graphkit.threads import choose_threads, thread_limit, work_of
 
 
@@ -132,10 +146,6 @@ def test_dense_features_count_a_sparse_x_at_its_dense_size():
 def test_procedures_that_densify_size_their_input_densely(monkeypatch):
     """DGMLP, GCN-Jaccard and STABLE densify x (STABLE also holds an N x N similarity): a CSR load must not
     make them look small to the thread policy (prognn-cora's CSR x put fit_stable on one thread)."""
-    import graphkit.models.procedure as proc
-    from graphkit import DGMLP, STABLE, DGMLPConfig, GCNJaccard, GCNJaccardConfig, STABLEConfig
-    from graphkit import fit_dgmlp, fit_gcn_jaccard, fit_stable
-
     seen = []
     monkeypatch.setattr(proc, "choose_threads", lambda work, requested: seen.append(work) or 1)
     data = datasets.load("csbm", num_nodes=60, num_features=8, avg_degree=4, seed=0)
