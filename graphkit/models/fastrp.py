@@ -120,9 +120,9 @@ that are reused across powers. On the CPU it runs in a small C++ kernel compiled
 first use with the system compiler and cached (:mod:`graphkit.ops.csr_kernel`: row
 gathers with software prefetch, ``std::thread``), 2.8-2.9x faster per product than
 torch's MKL CSR path at 1M nodes, with the last power's merge fused in; without a
-compiler, with ``GRAPHKIT_CSR_KERNEL=0`` or on CUDA it is ``torch.addmm(..., out=buffer)`` on a ``torch.sparse_csr`` matrix
-with int32 indices (torch's MKL path; int64 indices would be converted on every
-call). Measured effects (numbers in ``benchmarks/fastrp_scale.py``'s output and
+compiler, with ``GRAPHKIT_CSR_KERNEL=0`` or on CUDA it is
+``torch.addmm(..., out=buffer)`` on a ``torch.sparse_csr`` matrix with int32 indices
+(torch's MKL path; int64 indices would be converted on every call). Measured effects (numbers in ``benchmarks/fastrp_scale.py``'s output and
 ``benchmarks/results/fastrp.md``):
 
 * ``R`` is so sparse (:math:`d/\sqrt n` non-zeros per row) that

@@ -510,10 +510,11 @@ def sparse_dense_merge(S: Tensor, x: Tensor, out: Tensor, rows: tuple[int, int],
     the thread that sums them (no ``[r1 - r0, d]`` temporary, no separate passes for
     the norms and the weighted sums). Norms are summed in float64.
 
-    ``threads`` as in :func:`sparse_dense_mm`. Returns ``False`` (and does nothing) when the kernel cannot do it: switched off
-    or not built, operands it does not take (see :func:`sparse_dense_mm`), a row
-    width outside :data:`MERGE_WIDTHS`, or strided rows; the caller then computes
-    the same with :func:`sparse_dense_mm` and torch.
+    ``threads`` as in :func:`sparse_dense_mm`. Returns ``False`` (and does nothing)
+    when the kernel cannot do it: switched off or not built, operands it does not
+    take (see :func:`sparse_dense_mm`), a row width outside :data:`MERGE_WIDTHS`, or
+    strided rows; the caller then computes the same with :func:`sparse_dense_mm` and
+    torch.
 
     Complexity: :math:`O(\mathrm{nnz}(S_{r_0:r_1}) \cdot d + (r_1 - r_0)\, d)` time.
     """
