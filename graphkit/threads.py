@@ -7,8 +7,8 @@ core, every op waits for a descheduled thread: on a loaded 2-core machine a
 ``torch.repeat_interleave`` on 100 elements up to 15 ms against 9–12 µs
 (``benchmarks/contention.py --micro``). Small
 graphs run thousands of such ops per epoch and gain nothing from a second thread
-even on a quiet machine. So every procedure (:func:`graphkit.models.procedure.procedure`)
-runs under :func:`thread_limit` with :func:`choose_threads`:
+even on a quiet machine. So every procedure (:func:`graphkit.models.procedure.procedure`),
+and :meth:`graphkit.FastRP.fit` (an estimator called without a procedure), runs under :func:`thread_limit` with :func:`choose_threads`:
 
 1. ``threads=N`` given to the procedure (or ``--threads N`` to the runner): ``N``.
 2. An input of fewer than :data:`SMALL_WORK` elements (:func:`work_of`): one thread.
@@ -35,8 +35,8 @@ import torch
 
 from graphkit._validation import check_int
 
-__all__ = ["SAMPLE_REUSE_SECONDS", "SAMPLE_SECONDS", "SMALL_WORK", "choose_threads", "idle_cores",
-           "recent_idle_cores", "thread_limit", "work_of"]
+__all__ = ["EDGE_WORK", "SAMPLE_REUSE_SECONDS", "SAMPLE_SECONDS", "SMALL_WORK", "choose_threads",
+           "idle_cores", "recent_idle_cores", "thread_limit", "work_of"]
 
 #: inputs with fewer elements than this (node features plus 64 per edge) run on one thread
 SMALL_WORK = 1 << 20
@@ -47,7 +47,8 @@ SAMPLE_SECONDS = 0.1
 #: 0.6 s (11 % of the run) on a quiet machine
 SAMPLE_REUSE_SECONDS = 10.0
 _last_reading: tuple[float, float | None] | None = None  # (time.monotonic() when taken, idle cores)
-_EDGE_WEIGHT = 64  # an edge costs about one hidden row of message passing
+#: what :func:`work_of` counts per edge: about one hidden row of message passing
+EDGE_WORK = 64
 
 
 def work_of(data, *, dense_features: bool = False) -> int | None:
@@ -72,7 +73,7 @@ def work_of(data, *, dense_features: bool = False) -> int | None:
             sparse = value.is_sparse or value.layout != torch.strided
             total += value._nnz() if sparse and not dense_features else value.numel()
         else:
-            total += _EDGE_WEIGHT * (value.size(-1) if value.dim() == 2 else value.numel())
+            total += EDGE_WORK * (value.size(-1) if value.dim() == 2 else value.numel())
     return total if known else None
 
 

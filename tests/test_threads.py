@@ -158,3 +158,17 @@ def test_procedures_that_densify_size_their_input_densely(monkeypatch):
     fit_stable(STABLE.from_config(config, data), data, config, progress=False)
     assert seen[0] == dense and seen[1] == dense  # fit_gcn_jaccard's inner GCN fit follows: not checked
     assert seen[-1] == dense + 60 * 60
+
+
+def test_fastrp_fit_follows_the_policy(monkeypatch):
+    """FastRP.fit (an estimator, not a procedure) chooses its threads too, and restores torch's count."""
+    import graphkit.models.fastrp as fastrp_module
+    from graphkit import FastRP
+
+    seen = []
+    monkeypatch.setattr(fastrp_module, "choose_threads", lambda work: seen.append(work) or 1)
+    before = torch.get_num_threads()
+    edge_index = torch.tensor([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]])
+    emb = FastRP(dim=8, seed=0).fit(edge_index, num_nodes=4).embedding_
+    assert seen == [threads.EDGE_WORK * 6 + 4 * 8]
+    assert torch.get_num_threads() == before and emb.shape == (4, 8)

@@ -180,6 +180,7 @@ from graphkit.ops.csr import CSR, as_csr, check_square
 from graphkit.ops.fastrp import fastrp_embedding
 from graphkit.ops.node_order import NODE_ORDERS
 from graphkit.ops.random_projection import resolve_sparsity
+from graphkit.threads import EDGE_WORK, choose_threads, thread_limit
 from graphkit.train.config import Config, Preset, config_error
 from graphkit.train.embedding_eval import evaluate_embedding
 from graphkit.train.result import FitResult
@@ -549,7 +550,10 @@ class FastRP:
             check_features(x, n, name="x", allow_sparse=True)  # torch.sparse_csr: projected as a sparse product
         else:
             x = None
-        with torch.no_grad():
+        # graphkit's thread policy, as in the procedures: on a busy core two threads wait on each other
+        # (1M nodes beside another job: 6.3-8.8 s on two threads, 4.1-4.6 s on one; benchmarks/results/fastrp.md)
+        work = EDGE_WORK * adj.col.numel() + n * dim
+        with thread_limit(choose_threads(work)), torch.no_grad():
             if distributed.is_distributed():
                 emb = _distributed_embedding(adj, x if d_feat > 0 else None, dim, d_feat, p, self.s, self.dtype)
             else:
