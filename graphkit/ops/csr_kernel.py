@@ -439,6 +439,22 @@ def _kernel_operands(S: Tensor, x: Tensor, out: Tensor) -> bool:
     return out.dim() == 2 and (out.size(1) <= 1 or out.stride(1) == 1) and out.stride(0) >= 0
 
 
+def _csr_arrays(S: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """``S``'s row pointers, columns (in the row pointers' dtype) and values, contiguous: what the kernel reads."""
+    crow, col, value = S.crow_indices(), S.col_indices(), S.values()
+    if not (crow.is_contiguous() and col.is_contiguous() and value.is_contiguous()):
+        crow, col, value = crow.contiguous(), col.contiguous(), value.contiguous()
+    return crow, col if col.dtype == crow.dtype else col.to(crow.dtype), value
+
+
+def _kernel_threads(crow: Tensor, r0: int, r1: int, d: int, threads: int | None) -> int:
+    """``threads``, or by default one for a product under :data:`SMALL_PRODUCT` multiply-adds, else torch's count."""
+    if threads is not None:
+        return threads
+    work = (int(crow[r1]) - int(crow[r0])) * d
+    return 1 if work < SMALL_PRODUCT else torch.get_num_threads()
+
+
 def sparse_dense_mm(S: Tensor, x: Tensor, out: Tensor, *, rows: tuple[int, int] | None = None,
                     threads: int | None = None) -> Tensor:
     r"""``out = S[r0:r1] @ x`` for a ``torch.sparse_csr`` ``S [n, m]`` and a dense ``x [m, d]``.
@@ -477,15 +493,9 @@ def sparse_dense_mm(S: Tensor, x: Tensor, out: Tensor, *, rows: tuple[int, int] 
         return torch.addmm(out, block, x, beta=0, out=out)
     if x.size(1) > 1 and x.stride(1) != 1:
         x = x.contiguous()
-    crow, col, value = S.crow_indices(), S.col_indices(), S.values()
-    if not (crow.is_contiguous() and col.is_contiguous() and value.is_contiguous()):
-        crow, col, value = crow.contiguous(), col.contiguous(), value.contiguous()
-    if col.dtype != crow.dtype:
-        col = col.to(crow.dtype)
+    crow, col, value = _csr_arrays(S)
     d = x.size(1)
-    if threads is None:
-        work = (int(crow[r1]) - int(crow[r0])) * d
-        threads = 1 if work < SMALL_PRODUCT else torch.get_num_threads()
+    threads = _kernel_threads(crow, r0, r1, d, threads)
     status = lib.gk_csr_dense_mm(
         r1 - r0, d, crow.data_ptr() + r0 * crow.element_size(), col.data_ptr(), crow.element_size(),
         value.data_ptr(), x.data_ptr(), x.stride(0), out.data_ptr(), out.stride(0), value.element_size(),
@@ -527,14 +537,8 @@ def sparse_dense_merge(S: Tensor, x: Tensor, out: Tensor, rows: tuple[int, int],
     lib = _get()
     if lib is None:
         return False
-    crow, col, value = S.crow_indices(), S.col_indices(), S.values()
-    if not (crow.is_contiguous() and col.is_contiguous() and value.is_contiguous()):
-        crow, col, value = crow.contiguous(), col.contiguous(), value.contiguous()
-    if col.dtype != crow.dtype:
-        col = col.to(crow.dtype)
-    work = (int(crow[r1]) - int(crow[r0])) * d
-    if threads is None:
-        threads = 1 if work < SMALL_PRODUCT else torch.get_num_threads()
+    crow, col, value = _csr_arrays(S)
+    threads = _kernel_threads(crow, r0, r1, d, threads)
     status = lib.gk_csr_dense_merge(
         r1 - r0, d, crow.data_ptr() + r0 * crow.element_size(), col.data_ptr(), crow.element_size(),
         value.data_ptr(), x.data_ptr(), x.stride(0), out.data_ptr(), out.stride(0), value.element_size(),

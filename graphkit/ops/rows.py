@@ -29,8 +29,7 @@ from graphkit.ops.csr import CSR, sparse_csr_tensor
 from graphkit.ops.normalize import normalize_features
 
 __all__ = ["EPS", "concat_columns", "concat_rows", "dropout_features", "entry_rows", "l2_normalize_rows",
-           "mse_to_features",
-           "normalize_row_sums", "select_rows", "to_sparse_rows"]
+           "mse_to_features", "normalize_row_sums", "select_rows", "to_sparse_rows"]
 
 #: added to the row norm (ForwardGNN's ``LayerNormalization``): an all-zero row stays zero.
 EPS = 1e-8

@@ -19,8 +19,7 @@ from graphkit._validation import check_data, check_edge_index, check_features, c
 from graphkit.datasets.node_splits import per_class_split
 
 __all__ = ["check_node_data", "check_node_inputs", "full_batch_loss", "neighbor_sampled_training", "node_loss",
-           "sharded_cross_entropy",
-           "node_scores", "with_per_class_split"]
+           "node_scores", "sharded_cross_entropy", "with_per_class_split"]
 
 SAMPLERS = ("torch", "torch_sparse")
 
