@@ -4,10 +4,11 @@
 
 Times, side by side in one process (interleaved repetitions, median after a warm-up):
 
-* ``cold``: k-means++ with 5 restarts and 20 Lloyd iterations per clustering (the official faiss
-  setting ``nredo=5``, ``niter=20``), what MEOW runs when ``kmeans_warm_start=False``;
-* ``warm``: 20 Lloyd iterations from the previous epoch's centroids (the default), on the
-  embedding after one more training epoch;
+* ``cold``: 5 restarts from ``k`` random points and 20 Lloyd iterations per clustering (the official
+  faiss setting ``nredo=5``, ``niter=20``), what MEOW runs by default;
+* ``cold_kmeans++``: the same with k-means++ seeding (``kmeans_seeding='k-means++'``);
+* ``warm``: 20 Lloyd iterations from the previous epoch's centroids (``kmeans_warm_start=True``), on
+  the embedding after one more training epoch;
 * ``faiss`` (with ``--faiss``, when installed): faiss's CPU k-means with the same settings.
 
 The embeddings are MEOW's on ACM after ``--epochs`` training epochs (seed 0). Prints one JSON line.
@@ -59,9 +60,9 @@ def main(argv: list[str] | None = None) -> dict:
     previous = [kmeans(before, k, n_init=config.kmeans_restarts, max_iter=config.kmeans_iters, seed=m).centroids
                 for m, k in enumerate(ks)]
 
-    def cold():
-        return [kmeans(after, k, n_init=config.kmeans_restarts, max_iter=config.kmeans_iters, seed=m)
-                for m, k in enumerate(ks)]
+    def cold(seeding="random"):
+        return [kmeans(after, k, n_init=config.kmeans_restarts, max_iter=config.kmeans_iters, seed=m,
+                       seeding=seeding) for m, k in enumerate(ks)]
 
     def warm():
         return [kmeans(after, k, max_iter=config.kmeans_iters, init=c) for k, c in zip(ks, previous, strict=True)]
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> dict:
         return [kmeans(after, k, n_init=config.kmeans_restarts, max_iter=config.kmeans_iters, seed=m,
                        backend="faiss") for m, k in enumerate(ks)]
 
-    variants = {"cold": cold, "warm": warm}
+    variants = {"cold": cold, "cold_kmeans++": lambda: cold("k-means++"), "warm": warm}
     if args.faiss and faiss_available():
         variants["faiss"] = faiss
     times = {name: [] for name in variants}

@@ -1,9 +1,10 @@
-r"""k-means in torch: seeded k-means++ initialisation, Lloyd iterations, several restarts (CPU and CUDA).
+r"""k-means in torch: seeded k-means++ or random initialisation, Lloyd iterations, restarts (CPU and CUDA).
 
 Lloyd's algorithm minimises the inertia :math:`\sum_i \lVert x_i - c_{k(i)} \rVert^2`. Each of
-``n_init`` restarts starts from k-means++ seeds (Arthur & Vassilvitskii 2007: the first centre
-uniformly, each next one with probability proportional to :math:`D(x)^2`, the squared distance to
-the nearest chosen centre), then alternates assignment and centroid update for at most
+``n_init`` restarts starts from k-means++ seeds (``seeding='k-means++'``, Arthur & Vassilvitskii
+2007: the first centre uniformly, each next one with probability proportional to :math:`D(x)^2`, the
+squared distance to the nearest chosen centre) or from ``k`` distinct points drawn uniformly
+(``seeding='random'``, faiss's initialisation), then alternates assignment and centroid update for at most
 ``max_iter`` iterations or until no assignment changes. The restart with the lowest inertia wins
 (ties: the first). All restarts run at once as one batch: the assignment step is one batched
 GEMM :math:`[N, d] \times [d, R k]`, the update one ``index_add_``. A cluster that empties is re-seeded with
@@ -14,12 +15,13 @@ and the previous epoch's centroids are a good start for embeddings that move lit
 Randomness comes from a ``torch.Generator`` on the data's device seeded with ``seed``: the same
 seed gives the same clustering on the same device. MEOW's official code clusters with faiss
 (``faiss.Clustering``, ``niter=20``, ``nredo=5``, random initial centroids); ``backend='faiss'``
+(which always seeds randomly)
 runs faiss's k-means when the ``faiss`` package is installed (CPU), ``'auto'`` uses it when
 present; faiss is never required, and the tests check both reach the same inertia.
 
 Complexity: :math:`O(R \cdot \text{iters} \cdot N k d)` time (the product), :math:`O(R N k)`
 memory for the distance block, plus :math:`O(R k N)` for the k-means++ seeding
-(:math:`k` sequential steps).
+(:math:`k` sequential steps) or :math:`O(R N \log N)` for the random one.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from graphkit._validation import check_features, check_int
 __all__ = ["KMeansResult", "kmeans", "faiss_available"]
 
 BACKENDS = ("torch", "faiss", "auto")
+SEEDINGS = ("k-means++", "random")
 
 
 def faiss_available() -> bool:
@@ -92,6 +95,12 @@ def _plus_plus(x: Tensor, xx: Tensor, k: int, restarts: int, gen: torch.Generato
     return centers
 
 
+def _random_points(x: Tensor, k: int, restarts: int, gen: torch.Generator) -> Tensor:
+    """``[R, k, d]``: ``k`` distinct rows of ``x`` per restart, uniformly (faiss's initial centroids)."""
+    keys = torch.rand(restarts, x.size(0), generator=gen, device=x.device)
+    return x[keys.argsort(1)[:, :k]]
+
+
 def _lloyd(x: Tensor, xx: Tensor, centers: Tensor, max_iter: int) -> tuple[Tensor, int]:
     restarts, k, d = centers.shape
     n = x.size(0)
@@ -139,7 +148,7 @@ def _kmeans_faiss(x: Tensor, k: int, n_init: int, max_iter: int, seed: int):
 
 
 def kmeans(x: Tensor, k: int, *, n_init: int = 5, max_iter: int = 20, seed: int = 0,
-           backend: str = "torch", init: Tensor | None = None) -> KMeansResult:
+           backend: str = "torch", init: Tensor | None = None, seeding: str = "k-means++") -> KMeansResult:
     r"""Cluster the rows of ``x`` into ``k`` clusters (see the module doc).
 
     Args:
@@ -152,6 +161,8 @@ def kmeans(x: Tensor, k: int, *, n_init: int = 5, max_iter: int = 20, seed: int 
             (faiss when installed and ``x`` is on the CPU, else torch).
         init: ``[k, d]`` initial centroids (a warm start, e.g. the previous epoch's): one run of
             Lloyd's iterations from them, no seeding and no restarts (torch backend).
+        seeding: initial centroids of each restart: ``'k-means++'`` (default) or ``'random'`` (``k``
+            distinct points, uniformly, as faiss; torch backend, faiss always seeds randomly).
 
     Returns:
         :class:`KMeansResult`.
@@ -175,6 +186,8 @@ def kmeans(x: Tensor, k: int, *, n_init: int = 5, max_iter: int = 20, seed: int 
     seed = check_int("seed", seed, minimum=0)
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {list(BACKENDS)}, got {backend!r}")
+    if seeding not in SEEDINGS:
+        raise ValueError(f"seeding must be one of {list(SEEDINGS)}, got {seeding!r}")
     if init is None and (backend == "faiss" or (backend == "auto" and x.device.type == "cpu" and faiss_available())):
         centroids, labels, dist, iters = _kmeans_faiss(x, k, n_init, max_iter, seed)
         return KMeansResult(labels, centroids, dist, float(dist.double().sum()), iters)
@@ -188,7 +201,8 @@ def kmeans(x: Tensor, k: int, *, n_init: int = 5, max_iter: int = 20, seed: int 
         centers = init.detach().to(x.device, x.dtype).unsqueeze(0)
     else:
         gen = torch.Generator(device=x.device).manual_seed(seed)
-        centers = _plus_plus(x, xx, k, n_init, gen)
+        centers = (_plus_plus(x, xx, k, n_init, gen) if seeding == "k-means++"
+                   else _random_points(x, k, n_init, gen))
     centers, iterations = _lloyd(x, xx, centers, max_iter)
     min_d, labels = _assign(x, xx, centers)  # final assignment to the final centroids
     inertia = min_d.double().sum(1)

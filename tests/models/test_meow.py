@@ -72,6 +72,33 @@ def test_meow_selects_on_loss_and_stops_on_patience(data):
     assert result.time["kmeans_s"] > 0
 
 
+def test_meow_reclusters_each_epoch_as_the_official_code(data, monkeypatch):
+    """Defaults: every epoch clusters afresh (no warm start) from random points, with the same seeds each epoch."""
+    import graphkit.models.meow as meow_module
+
+    calls = []
+    real = meow_module.kmeans
+
+    def spy(x, k, **kwargs):
+        calls.append((k, kwargs["seed"], kwargs["init"], kwargs["seeding"]))
+        return real(x, k, **kwargs)
+
+    monkeypatch.setattr(meow_module, "kmeans", spy)
+    config = meow_config(epochs=3)
+    assert config.kmeans_seeding == "random" and config.kmeans_warm_start is False
+    fit_meow(MEOW.from_config(config, data), data, config, seed=2, progress=False)
+    per_epoch = len(config.num_clusters)
+    assert len(calls) == 3 * per_epoch
+    assert all(init is None and seeding == "random" for _, _, init, seeding in calls)
+    assert calls[:per_epoch] == calls[per_epoch:2 * per_epoch]  # the same k and seeds every epoch
+    calls.clear()
+    warm = config.replace(kmeans_warm_start=True, kmeans_seeding="k-means++")
+    fit_meow(MEOW.from_config(warm, data), data, warm, seed=2, progress=False)
+    assert calls[0][2] is None and all(init is not None for _, _, init, _ in calls[per_epoch:])
+    with pytest.raises(ValueError, match="kmeans_seeding"):
+        MEOWConfig(kmeans_seeding="kmeans++")
+
+
 def test_adameow_selects_on_validation(data):
     config = ada_config(epochs=4, eval_every=2, start_eval=2)
     result = fit_adameow(AdaMEOW.from_config(config, data), data, config, progress=False)

@@ -1,4 +1,4 @@
-"""k-means: seeded, k-means++ restarts, warm starts, bad input, and faiss equal in cluster quality."""
+"""k-means: seeded, k-means++ or random restarts, warm starts, bad input, and faiss equal in cluster quality."""
 
 from __future__ import annotations
 
@@ -41,6 +41,26 @@ def test_seeded_and_restarts_help():
     one = [kmeans(x, 12, n_init=1, seed=s).inertia for s in range(5)]
     best = kmeans(x, 12, n_init=5, seed=0).inertia
     assert best <= max(one) + 1e-6
+
+
+def test_random_seeding_draws_distinct_points_and_is_seeded():
+    x, y = blobs(seed=4)
+    gen = torch.Generator().manual_seed(0)
+    start = km._random_points(x, 7, 3, gen)
+    assert start.shape == (3, 7, 3)
+    for r in range(3):  # k distinct rows of x per restart
+        rows = (start[r].unsqueeze(1) == x.unsqueeze(0)).all(-1).nonzero()[:, 1]
+        assert rows.numel() == 7 and rows.unique().numel() == 7
+    assert not torch.equal(start[0], start[1])
+    a, b = kmeans(x, 4, seed=5, seeding="random"), kmeans(x, 4, seed=5, seeding="random")
+    assert torch.equal(a.labels, b.labels) and a.inertia == b.inertia
+    assert abs(a.inertia - lloyd_reference_inertia(x, a.labels)) < 1e-2
+    # another seeding, another start: k-means++ and random seeds differ on the same seed
+    many = torch.randn(200, 3, generator=torch.Generator().manual_seed(6))
+    pp, rnd = kmeans(many, 30, n_init=1, max_iter=1, seed=0), kmeans(many, 30, n_init=1, max_iter=1, seed=0, seeding="random")
+    assert not torch.equal(pp.centroids, rnd.centroids)
+    with pytest.raises(ValueError, match="seeding must be one of"):
+        kmeans(x, 4, seeding="kmeans++")
 
 
 def test_warm_start_from_centroids():
