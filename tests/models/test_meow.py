@@ -97,6 +97,11 @@ def test_meow_reclusters_each_epoch_as_the_official_code(data, monkeypatch):
     assert calls[0][2] is None and all(init is not None for _, _, init, _ in calls[per_epoch:])
     with pytest.raises(ValueError, match="kmeans_seeding"):
         MEOWConfig(kmeans_seeding="kmeans++")
+    # ACM's preset keeps the clustering its validation probe chose; the others run the official one
+    acm = MEOWConfig.paper("acm")
+    assert (acm.kmeans_seeding, acm.kmeans_warm_start) == ("k-means++", True) and "validation" in MEOWConfig.source_for("acm")
+    for name in ("imdb", "aminer", "dblp"):
+        assert (MEOWConfig.paper(name).kmeans_seeding, MEOWConfig.paper(name).kmeans_warm_start) == ("random", False)
 
 
 def test_adameow_selects_on_validation(data):
