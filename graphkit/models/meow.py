@@ -81,9 +81,8 @@ Deliberate differences from the official code (see ``benchmarks/results/meow.md`
   leave an embedding at chance (Ma-F1 34 %, AUC 50 %). On ACM the official clustering trains 529
   epochs instead of 141 and scores lower on the validation probe (Ma-F1 87.81 / 88.01 / 88.77 against
   90.30 / 87.93 / 90.80), so ``MEOWConfig.paper('acm')`` keeps the warm-started k-means++
-  (``benchmarks/results/meow.md``). The concentration
-  :math:`\phi` uses Euclidean distances to the centroids as PCL (the official code takes square roots of
-  faiss inner products).
+  (``benchmarks/results/meow.md``). The concentration :math:`\phi` uses Euclidean distances to the
+  centroids as PCL (the official code takes square roots of faiss inner products).
 * The official normalisation of the row-pruned (asymmetric) :math:`A` computes
   :math:`D^{-1/2} A^\top D^{-1/2}` with row-sum degrees (``adj.dot(D).transpose().dot(D)``): a node
   aggregates over the nodes that chose it. graphkit aggregates over the node's own top-``nei_max``

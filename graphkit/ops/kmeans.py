@@ -15,9 +15,8 @@ and the previous epoch's centroids are a good start for embeddings that move lit
 Randomness comes from a ``torch.Generator`` on the data's device seeded with ``seed``: the same
 seed gives the same clustering on the same device. MEOW's official code clusters with faiss
 (``faiss.Clustering``, ``niter=20``, ``nredo=5``, random initial centroids); ``backend='faiss'``
-(which always seeds randomly)
-runs faiss's k-means when the ``faiss`` package is installed (CPU), ``'auto'`` uses it when
-present; faiss is never required, and the tests check both reach the same inertia.
+runs faiss's k-means (always seeded randomly) when the ``faiss`` package is installed (CPU), ``'auto'``
+uses it when present; faiss is never required, and the tests check both reach the same inertia.
 
 Complexity: :math:`O(R \cdot \text{iters} \cdot N k d)` time (the product), :math:`O(R N k)`
 memory for the distance block, plus :math:`O(R k N)` for the k-means++ seeding

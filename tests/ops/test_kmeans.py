@@ -44,7 +44,7 @@ def test_seeded_and_restarts_help():
 
 
 def test_random_seeding_draws_distinct_points_and_is_seeded():
-    x, y = blobs(seed=4)
+    x, _ = blobs(seed=4)
     gen = torch.Generator().manual_seed(0)
     start = km._random_points(x, 7, 3, gen)
     assert start.shape == (3, 7, 3)
