@@ -8,7 +8,8 @@ core, every op waits for a descheduled thread: on a loaded 2-core machine a
 (``benchmarks/contention.py --micro``). Small
 graphs run thousands of such ops per epoch and gain nothing from a second thread
 even on a quiet machine. So every procedure (:func:`graphkit.models.procedure.procedure`),
-and :meth:`graphkit.FastRP.fit` (an estimator called without a procedure), runs under :func:`thread_limit` with :func:`choose_threads`:
+and :meth:`graphkit.FastRP.fit` (an estimator called without a procedure), runs under
+:func:`thread_limit` with :func:`choose_threads`:
 
 1. ``threads=N`` given to the procedure (or ``--threads N`` to the runner): ``N``.
 2. An input of fewer than :data:`SMALL_WORK` elements (:func:`work_of`): one thread.

@@ -122,8 +122,8 @@ gathers with software prefetch, ``std::thread``), 2.8-2.9x faster per product th
 torch's MKL CSR path at 1M nodes, with the last power's merge fused in; without a
 compiler, with ``GRAPHKIT_CSR_KERNEL=0`` or on CUDA it is
 ``torch.addmm(..., out=buffer)`` on a ``torch.sparse_csr`` matrix with int32 indices
-(torch's MKL path; int64 indices would be converted on every call). Measured effects (numbers in ``benchmarks/fastrp_scale.py``'s output and
-``benchmarks/results/fastrp.md``):
+(torch's MKL path; int64 indices would be converted on every call). Measured effects
+(numbers in ``benchmarks/fastrp_scale.py``'s output and ``benchmarks/results/fastrp.md``):
 
 * ``R`` is so sparse (:math:`d/\sqrt n` non-zeros per row) that
   :math:`N_1 = S V_0` is computed as a sparse x sparse product and only densified

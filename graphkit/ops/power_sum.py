@@ -280,18 +280,17 @@ def normalized_power_sum(
         merged = q > 1 and _MERGE and sparse_dense_merge(
             S, prev, out, (r0, r1), out_mode=out_mode, out_weight=acc_w or 0.0, self_weight=prev_w,
             weight=weights[-1], normalize=normalize)
-        if merged:
-            pass
-        elif fresh:
-            out.zero_()
-        elif acc_w is not None:
-            _set_scaled(out, out, acc_w, normalize)
-        if q > 1 and not merged:
-            if prev_w != 0:
-                _add_scaled(out, prev[r0:r1], prev_w, normalize)
-            y = sparse_dense_mm(S, prev, tmp[: r1 - r0], rows=(r0, r1))
-            if weights[-1] != 0:
-                _add_scaled(out, y, weights[-1], normalize)
+        if not merged:
+            if fresh:
+                out.zero_()
+            elif acc_w is not None:
+                _set_scaled(out, out, acc_w, normalize)
+            if q > 1:
+                if prev_w != 0:
+                    _add_scaled(out, prev[r0:r1], prev_w, normalize)
+                y = sparse_dense_mm(S, prev, tmp[: r1 - r0], rows=(r0, r1))
+                if weights[-1] != 0:
+                    _add_scaled(out, y, weights[-1], normalize)
         for term in sparse_terms:
             term.add_rows(out, r0, r1)
         if dense_self is not None:
