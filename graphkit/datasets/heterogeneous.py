@@ -35,6 +35,14 @@ What the returned ``HeteroData`` holds:
   and gives those types one-hot features. MEOW uses both files. graphkit loads
   every feature file present; to reproduce HeCo, replace them with
   :func:`identity_features`.
+* MEOW's AMiner input, when present in ``<root>/MEOW/aminer/`` (the files are over
+  GitHub's size limit and missing from the public copies): 64-d metapath2vec
+  embeddings ``feat_p_pap.w1000.l100.npy`` / ``feat_p_prp.w1000.l100.npy`` (one
+  paper feature matrix per meta-path), ``feat_a.w1000.l100.npy`` and
+  ``feat_r.w1000.l100.npy``. They become ``data['paper'].x_pap`` /
+  ``data['paper'].x_prp`` (MEOW projects each with its own layer), ``data['paper'].x``
+  (their concatenation, for methods with one target input), ``data['author'].x`` and
+  ``data['reference'].x``. The two paper files come together or not at all.
 * ``data[target].y`` as int64 classes ``0..C-1``. ACM's labels are stored as
   float, and IMDB's as ``1..3``; both are mapped to ``0..C-1`` in sorted order,
   as the official one-hot encoders do.
@@ -121,6 +129,9 @@ class HeteroSpec:
     layouts: tuple[str, ...]
     derivable: tuple[str, ...] = ()  # meta-paths rebuilt from relations when missing
     optional_neighbours: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # layout -> {'<letter>' or '<target letter>/<mp>': .npy stem}: dense features read when present;
+    # '<letter>/<mp>' is a per-meta-path target feature (all of them or none)
+    optional_features: dict[str, dict[str, str]] = field(default_factory=dict)
     # entries of train/val/test_<r>.npy; None: r per class for training, 1000 validation, 1000 test
     split_entries: dict[int, tuple[int, int, int]] | None = None
 
@@ -155,7 +166,9 @@ SPECS: dict[str, HeteroSpec] = {
     "aminer": HeteroSpec(
         "aminer", {"p": ("paper", 6564), "a": ("author", 13329), "r": ("reference", 35890)},
         {"pa": 18007, "pr": 58831}, {"pap": 21976, "prp": 129824}, {},
-        {"heco": ("nei_a", "nei_r"), "meow": ("nei_a", "nei_r")}, 4, 67730, ("heco", "meow")),
+        {"heco": ("nei_a", "nei_r"), "meow": ("nei_a", "nei_r")}, 4, 67730, ("heco", "meow"),
+        optional_features={"meow": {"p/pap": "feat_p_pap.w1000.l100", "p/prp": "feat_p_prp.w1000.l100",
+                                    "a": "feat_a.w1000.l100", "r": "feat_r.w1000.l100"}}),
     "freebase": HeteroSpec(
         "freebase", {"m": ("movie", 3492), "a": ("actor", 33401), "d": ("director", 2502),
                      "w": ("writer", 4459)},
@@ -312,7 +325,7 @@ def _unpack_pairs(packed: dict) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _files(spec: HeteroSpec, folder: Path, layout: str) -> tuple[list[Path], dict[str, Path], list[Path]]:
-    """(required files, meta-path files to derive if missing, optional neighbour files present)."""
+    """(required files, meta-path files to derive if missing, optional files present)."""
     required = [folder / "labels.npy"]
     required += [folder / f"{stem}.npz" for stem in spec.features.values()]
     required += [folder / f"{rel}.txt" for rel in spec.relations]
@@ -329,6 +342,7 @@ def _files(spec: HeteroSpec, folder: Path, layout: str) -> tuple[list[Path], dic
         required.append(folder / "pos.npz")
     required += [folder / f"{part}_{r}.npy" for r in SPLITS for part in ("train", "val", "test")]
     optional = [folder / f"{stem}{ext}" for stem in spec.optional_neighbours.get(layout, ())]
+    optional += [folder / f"{stem}.npy" for stem in spec.optional_features.get(layout, {}).values()]
     return required, derive, [p for p in optional if p.is_file()]
 
 
@@ -339,6 +353,39 @@ def _nei_name(stem: str, spec: HeteroSpec) -> str:
     if len(letters) == 2 and letters[0] == spec.target_letter:
         letters = letters[1]
     return f"nei_{spec.types[letters][0]}" if len(letters) == 1 else stem
+
+
+def _read_optional_features(spec: HeteroSpec, folder: Path, layout: str, present: list[Path], out: dict) -> None:
+    """The ``optional_features`` files in ``present`` into ``out``: ``x/<letter>/dense`` (a type's features)
+    and ``xmp/<mp>`` (per-meta-path target features, all or none, one width)."""
+    counts = {letter: n for letter, (_, n) in spec.types.items()}
+    stems = spec.optional_features.get(layout, {})
+    per_path = {key: folder / f"{stem}.npy" for key, stem in stems.items() if "/" in key}
+    found = [p for p in per_path.values() if p in present]
+    if found and len(found) != len(per_path):
+        missing = [p.name for p in per_path.values() if p not in present]
+        raise ValueError(f"{folder}: found {[p.name for p in found]} but not {missing}; the per-meta-path "
+                         f"target features come together (give every file or none)")
+    widths = set()
+    for key, stem in stems.items():
+        path = folder / f"{stem}.npy"
+        if path not in present:
+            continue
+        letter = key.split("/")[0]
+        mat = _read_features(path, counts[letter])
+        if sp.issparse(mat):
+            raise ValueError(f"{path}: expected a dense .npy feature matrix")
+        dense = torch.from_numpy(np.ascontiguousarray(mat, dtype=np.float32))
+        if "/" in key:
+            widths.add(dense.shape[1])
+            out[f"xmp/{key.split('/')[1]}"] = dense
+        else:
+            out[f"x/{letter}/dense"] = dense
+    if len(widths) > 1:
+        raise ValueError(f"{folder}: the per-meta-path target features differ in width ({sorted(widths)})")
+    if found:  # methods with one target input read the concatenation
+        letter = next(iter(per_path)).split("/")[0]
+        out[f"x/{letter}/dense"] = torch.cat([out[f"xmp/{key.split('/')[1]}"] for key in per_path], dim=1)
 
 
 def _build(spec: HeteroSpec, folder: Path, layout: str, derive: dict[str, Path], optional: list[Path]) -> dict:
@@ -405,9 +452,12 @@ def _build(spec: HeteroSpec, folder: Path, layout: str, derive: dict[str, Path],
             raise ValueError(f"{where}: {mat.nnz} meta-path pairs, expected {expected}")
         out[f"mp/{mp}"] = _pack_pairs(mat)
 
+    _read_optional_features(spec, folder, layout, optional, out)
+
     # neighbour lists
     ext = ".npy" if layout == "heco" else ".npz"
-    for path in [folder / f"{stem}{ext}" for stem in spec.neighbours[layout]] + optional:
+    optional_neighbours = [p for p in optional if p.stem.startswith("nei_")]
+    for path in [folder / f"{stem}{ext}" for stem in spec.neighbours[layout]] + optional_neighbours:
         stem = path.stem
         last = stem[-1]
         if last not in counts:
@@ -487,6 +537,9 @@ def load_hetero(root: str | Path, name: str, *, layout: str | None = None, split
             store.x = identity_features(n)
     tstore = data[target]
     tstore.y = out["y"]
+    for key_ in out:
+        if key_.startswith("xmp/"):
+            tstore[f"x_{key_[len('xmp/'):]}"] = out[key_]
     for r in SPLITS:
         for part in ("train", "val", "test"):
             tstore[f"{part}_mask_{r}"] = out[f"{part}_mask_{r}"]

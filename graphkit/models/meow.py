@@ -88,9 +88,12 @@ Deliberate differences from the official code (see ``benchmarks/results/meow.md`
   aggregates over the nodes that chose it. graphkit aggregates over the node's own top-``nei_max``
   neighbours; ``legacy=True`` applies that transposed operator (a diagnostic switch: on ACM it scores
   far below both the default and the official run, see ``benchmarks/results/meow.md``).
-* AMiner: the official code reads 64-dimensional pre-computed paper/author/reference features that
-  are not published (over GitHub's size limit); graphkit uses HeCo's one-hot features, so the type
-  projection of a featureless type is a learned embedding.
+* AMiner: the official code reads 64-dimensional metapath2vec paper/author/reference features that
+  are not in the public copies (over GitHub's size limit), one paper matrix per meta-path, each with
+  its own projection, and runs the coarse view on the mean of the projected paper features.
+  ``datasets.load('aminer', layout='meow')`` reads those files when present and the models then follow
+  the official AMiner path (:func:`metapath_features`); without them graphkit uses HeCo's one-hot
+  features, so the type projection of a featureless type is a learned embedding.
 """
 
 from __future__ import annotations
@@ -126,8 +129,8 @@ from graphkit.train.probe import linear_probe, probe_clustering
 from graphkit.train.result import FitResult
 from graphkit.train.timing import Timer
 
-__all__ = ["MEOW", "AdaMEOW", "MEOWConfig", "AdaMEOWConfig", "MetaPathViews", "meta_path_views", "resolve_metapaths",
-           "evaluate_embedding_probe", "fit_meow", "fit_adameow"]
+__all__ = ["MEOW", "AdaMEOW", "MEOWConfig", "AdaMEOWConfig", "MetaPathViews", "meta_path_views", "metapath_features",
+           "resolve_metapaths", "evaluate_embedding_probe", "fit_meow", "fit_adameow"]
 
 _BLOCK_ELEMENTS = 1 << 24  # elements of one [chunk, N] row block of the InfoNCE (64 MB of float32)
 _PAIR_BLOCK_ELEMENTS = 1 << 22  # elements of one [chunk, N, h] block of AdaMEOW's weight MLP (16 MB)
@@ -228,17 +231,22 @@ class MetaPathViews:
         contexts: per meta-path, the row-normalised context matrices :math:`\\bar R_1..\\bar R_{L-1}`.
         (Each a :class:`graphkit.ops.metapath.FixedOperator`; ``.csr`` is the matrix.)
         context_types: per meta-path, the node type of each context.
+        x_paths, x_paths_masked: per meta-path target features and their masked copies, when the data
+            carries them (``data[target].x_<mp>``, MEOW's AMiner input; :func:`metapath_features`); then
+            ``x`` holds no target entry and ``x_masked`` is ``None``. Empty otherwise.
     """
 
     target: str
     node_types: tuple[str, ...]
     x: dict[str, Tensor]
-    x_masked: Tensor
+    x_masked: Tensor | None
     adjacency: list[FixedOperator]
     masked_adjacency: list[FixedOperator]
     coarse: FixedOperator
     contexts: list[list[FixedOperator]]
     context_types: list[tuple[str, ...]]
+    x_paths: tuple[Tensor, ...] = ()
+    x_paths_masked: tuple[Tensor, ...] = ()
 
     @property
     def num_nodes(self) -> int:
@@ -246,9 +254,11 @@ class MetaPathViews:
 
     def to(self, device) -> MetaPathViews:
         return MetaPathViews(self.target, self.node_types, {t: v.to(device) for t, v in self.x.items()},
-                             self.x_masked.to(device), [a.to(device) for a in self.adjacency],
-                             [a.to(device) for a in self.masked_adjacency], self.coarse.to(device),
-                             [[c.to(device) for c in cs] for cs in self.contexts], self.context_types)
+                             None if self.x_masked is None else self.x_masked.to(device),
+                             [a.to(device) for a in self.adjacency], [a.to(device) for a in self.masked_adjacency],
+                             self.coarse.to(device), [[c.to(device) for c in cs] for cs in self.contexts],
+                             self.context_types, tuple(x.to(device) for x in self.x_paths),
+                             tuple(x.to(device) for x in self.x_paths_masked))
 
 
 def _per_path(values: tuple, count: int, key: str) -> tuple:
@@ -283,6 +293,31 @@ def _normalize(edge_index: Tensor, weight: Tensor | None, n: int, *, add_self_lo
     return csr.transpose() if legacy else csr
 
 
+def metapath_features(data, config: MEOWConfig | AdaMEOWConfig) -> list[Tensor] | None:
+    """The target's features per meta-path, ``data[target].x_<mp>`` in the order of ``config.metapaths``,
+    or ``None`` when the model should read the shared ``data[target].x``.
+
+    The official MEOW reads AMiner this way: one 64-d metapath2vec paper embedding per meta-path, each
+    with its own projection, and the coarse view on their mean (``datasets.load('aminer', layout='meow')``
+    provides them when the files are present). ``config.metapath_features``: ``None`` uses them when every
+    meta-path has one, ``True`` requires them, ``False`` ignores them.
+    """
+    target, paths = resolve_metapaths(data, config.metapaths)
+    if config.metapath_features is False:
+        return None
+    found = [getattr(data[target], f"x_{name}", None) for name, _ in paths]
+    if all(isinstance(x, Tensor) for x in found):
+        if len({int(x.size(0)) for x in found} | {int(data[target].num_nodes)}) != 1 or \
+                any(x.dim() != 2 for x in found):
+            raise ValueError(f"the per-meta-path features {[f'x_{name}' for name, _ in paths]} must each be "
+                             f"[{data[target].num_nodes}, d]")
+        return found
+    if config.metapath_features:
+        missing = [f"data[{target!r}].x_{name}" for (name, _), x in zip(paths, found, strict=True) if x is None]
+        raise ValueError(f"metapath_features=True but the graph lacks {', '.join(missing)}")
+    return None
+
+
 def meta_path_views(data, config: MEOWConfig | AdaMEOWConfig, *, seed: int = 0) -> MetaPathViews:
     """Preprocess a ``HeteroData`` for MEOW / AdaMEOW (the module doc's *Preprocessing*).
 
@@ -299,15 +334,25 @@ def meta_path_views(data, config: MEOWConfig | AdaMEOWConfig, *, seed: int = 0) 
     gen = torch.Generator().manual_seed(int(seed))
     types = [target] + [t for _, chain in paths for t in chain[1:-1]]
     node_types = tuple(dict.fromkeys(types))
+    def prepare(feats: Tensor) -> Tensor:
+        return _row_normalize(feats) if config.normalize_features else feats.float()
+
+    per_path = metapath_features(data, config)
     x = {}
     for t in node_types:
+        if per_path is not None and t == target:
+            continue
         feats = getattr(data[t], "x", None)
         if feats is None:
             raise ValueError(f"node type {t!r} has no features (data[{t!r}].x); load the data set with "
                              f"featureless='identity' for one-hot features")
-        x[t] = _row_normalize(feats) if config.normalize_features else feats.float()
+        x[t] = prepare(feats)
     n = data[target].num_nodes
-    x_masked = mask_features(x[target], config.feat_mask, generator=gen)
+    if per_path is None:
+        x_paths, x_masked, x_paths_masked = (), mask_features(x[target], config.feat_mask, generator=gen), ()
+    else:
+        x_paths, x_masked = tuple(prepare(f) for f in per_path), None
+        x_paths_masked = tuple(mask_features(f, config.feat_mask, generator=gen) for f in x_paths)
     adjacency, masked, contexts, context_types = [], [], [], []
     for (name, chain), k, rate in zip(paths, nei_max, adj_mask, strict=True):
         incidences = []
@@ -327,7 +372,7 @@ def meta_path_views(data, config: MEOWConfig | AdaMEOWConfig, *, seed: int = 0) 
     vals = torch.cat([a.value for a in adjacency]) / count
     coarse = FixedOperator(from_coo(rows, cols, vals, n, n))
     return MetaPathViews(target, node_types, x, x_masked, [FixedOperator(a) for a in adjacency],
-                         [FixedOperator(a) for a in masked], coarse, contexts, context_types)
+                         [FixedOperator(a) for a in masked], coarse, contexts, context_types, x_paths, x_paths_masked)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -411,7 +456,8 @@ class _MetaPathContrast(Model):
     """What MEOW and AdaMEOW share: type projections, context aggregation, GCN encoder, attention, projection."""
 
     def __init__(self, in_channels: Mapping[str, int], metapaths: Sequence[Sequence[str]], hidden_channels: int = 64,
-                 out_channels: int = 64, *, proj_channels: int = 64, dropout: float = 0.2):
+                 out_channels: int = 64, *, proj_channels: int = 64, dropout: float = 0.2,
+                 path_channels: Sequence[int] | None = None):
         super().__init__()
         in_channels = dict(in_channels)
         if not in_channels or any(int(c) < 1 for c in in_channels.values()):
@@ -432,10 +478,19 @@ class _MetaPathContrast(Model):
             missing = [t for t in p if t not in in_channels]
             if missing:
                 raise ValueError(f"{type(self).__name__}: meta-path {p} visits {missing}, which in_channels lacks")
+        if path_channels is not None:
+            path_channels = tuple(int(c) for c in path_channels)
+            if len(path_channels) != len(paths) or min(path_channels) < 1:
+                raise ValueError(f"{type(self).__name__}: path_channels needs one positive feature size per "
+                                 f"meta-path ({len(paths)}), got {path_channels}")
         self.in_channels, self.metapaths, self.target = in_channels, paths, target
         self.hidden_channels, self.out_channels, self.proj_channels = hidden_channels, out_channels, proj_channels
-        self.dropout_rate = dropout
-        self.type_proj = nn.ModuleDict({t: nn.Linear(c, hidden_channels) for t, c in in_channels.items()})
+        self.dropout_rate, self.path_channels = dropout, path_channels
+        # with per-meta-path target features, each has its own projection (the official AMiner model)
+        self.type_proj = nn.ModuleDict({t: nn.Linear(c, hidden_channels) for t, c in in_channels.items()
+                                        if path_channels is None or t != target})
+        self.path_proj = None if path_channels is None else \
+            nn.ModuleList(nn.Linear(c, hidden_channels) for c in path_channels)
         self.context = nn.ModuleList(
             nn.ModuleList(nn.Linear(hidden_channels, hidden_channels, bias=False) for _ in p[1:-1]) for p in paths)
         self.encoder = _Encoder(hidden_channels, out_channels, out_channels, dropout)
@@ -448,22 +503,28 @@ class _MetaPathContrast(Model):
         """The model ``config`` describes, sized for the ``HeteroData`` ``data``."""
         target, paths = resolve_metapaths(data, config.metapaths)
         types = list(dict.fromkeys([target] + [t for _, chain in paths for t in chain[1:-1]]))
+        per_path = metapath_features(data, config)
+        path_channels = None if per_path is None else [int(x.size(1)) for x in per_path]
         in_channels = {}
         for t in types:
+            if path_channels is not None and t == target:  # only names the target; each path is projected
+                in_channels[t] = sum(path_channels)
+                continue
             x = getattr(data[t], "x", None)
             if x is None:
                 raise ValueError(f"node type {t!r} has no features (data[{t!r}].x); load the data set with "
                                  f"featureless='identity' for one-hot features")
             in_channels[t] = int(x.size(1))
         return cls(in_channels, [chain for _, chain in paths], config.hidden_channels, config.out_channels,
-                   proj_channels=config.proj_channels, dropout=config.dropout, **cls._extra_args(config))
+                   proj_channels=config.proj_channels, dropout=config.dropout, path_channels=path_channels,
+                   **cls._extra_args(config))
 
     @classmethod
     def _extra_args(cls, config) -> dict:
         return {}
 
     def reset_parameters(self) -> None:
-        for layer in self.type_proj.values():
+        for layer in [*self.type_proj.values(), *(self.path_proj or [])]:
             layer.reset_parameters()
         for layers in self.context:
             for layer in layers:
@@ -474,31 +535,47 @@ class _MetaPathContrast(Model):
 
     def extra_repr(self) -> str:
         paths = ", ".join("".join(t[0] for t in p) for p in self.metapaths)
-        return (f"in_channels={self.in_channels}, metapaths=[{paths}], hidden_channels={self.hidden_channels}, "
-                f"out_channels={self.out_channels}, proj_channels={self.proj_channels}, dropout={self.dropout_rate}")
+        out = (f"in_channels={self.in_channels}, metapaths=[{paths}], hidden_channels={self.hidden_channels}, "
+               f"out_channels={self.out_channels}, proj_channels={self.proj_channels}, dropout={self.dropout_rate}")
+        return out if self.path_channels is None else out + f", path_channels={self.path_channels}"
 
     def _check_views(self, views: MetaPathViews) -> None:
         if views.target != self.target or len(views.adjacency) != len(self.metapaths) or \
                 [tuple(c) for c in views.context_types] != [p[1:-1] for p in self.metapaths]:
             raise ValueError(f"{type(self).__name__}: the views were built for other meta-paths than the model's "
                              f"({[''.join(t[0] for t in p) for p in self.metapaths]}); build both from one config")
+        if bool(views.x_paths) != (self.path_proj is not None):
+            have = "per-meta-path" if views.x_paths else "shared"
+            raise ValueError(f"{type(self).__name__}: the views hold {have} target features but the model was built "
+                             f"for the other kind; build both from one config and data set")
 
     def _type(self, x: Tensor, t: str) -> Tensor:
-        return F.elu(self.dropout(_linear(x, self.type_proj[t])))
+        return self._project(x, self.type_proj[t])
+
+    def _project(self, x: Tensor, layer: nn.Linear) -> Tensor:
+        return F.elu(self.dropout(_linear(x, layer)))
 
     def views_forward(self, views: MetaPathViews) -> tuple[Tensor, Tensor, Tensor]:
         """``(z_coarse, z_fine, z)``: the projected, normalised coarse and fine embeddings and the embedding ``z``."""
         self._check_views(views)
-        h = {t: self._type(views.x[t], t) for t in views.node_types}
-        h_tar, h_mask = h[views.target], self._type(views.x_masked, views.target)
+        h = {t: self._type(x, t) for t, x in views.x.items()}
+        if self.path_proj is None:  # one target projection shared by every meta-path
+            count = len(self.metapaths)
+            h_tar = [h[views.target]] * count
+            h_mask = [self._type(views.x_masked, views.target)] * count
+            h_coarse = h_tar[0]
+        else:  # the official AMiner model: a projection per meta-path, the coarse view on their mean
+            h_tar = [self._project(x, layer) for x, layer in zip(views.x_paths, self.path_proj, strict=True)]
+            h_mask = [self._project(x, layer) for x, layer in zip(views.x_paths_masked, self.path_proj, strict=True)]
+            h_coarse = torch.stack(h_tar).mean(0)
         fine = []
         for p, (contexts, types) in enumerate(zip(views.contexts, views.context_types, strict=True)):
             means = [r(h[t]) for r, t in zip(contexts, types, strict=True)]
-            for base, adj in ((h_tar, views.adjacency[p]), (h_mask, views.masked_adjacency[p])):
+            for base, adj in ((h_tar[p], views.adjacency[p]), (h_mask[p], views.masked_adjacency[p])):
                 ctx = sum(self.dropout(layer(m)) for layer, m in zip(self.context[p], means, strict=True))
                 fine.append(F.normalize(self.encoder(F.elu(base + ctx), adj), dim=1))
         z, _ = self.attention(fine)
-        z_coarse = self.encoder(h_tar, views.coarse)
+        z_coarse = self.encoder(h_coarse, views.coarse)
         return (F.normalize(torch.tanh(self.project(z_coarse)), dim=1),
                 F.normalize(torch.tanh(self.project(z)), dim=1), z)
 
@@ -531,6 +608,9 @@ class MEOW(_MetaPathContrast):
         out_channels: embedding size. (default: ``64``)
         proj_channels: projection size of the contrastive head. (default: ``64``)
         dropout: every dropout (features, contexts, GCN, attention). (default: ``0.2``)
+        path_channels: one target feature size per meta-path when the target has a feature matrix per
+            meta-path (:func:`metapath_features`, the official AMiner model): each gets its own projection
+            and ``in_channels[target]`` only names the target. (default: ``None``, one shared projection)
 
     Shapes: ``model.embed(views)`` → ``[N_target, out_channels]``.
 
@@ -559,9 +639,10 @@ class AdaMEOW(_MetaPathContrast):
     """
 
     def __init__(self, in_channels: Mapping[str, int], metapaths: Sequence[Sequence[str]], hidden_channels: int = 64,
-                 out_channels: int = 64, *, proj_channels: int = 64, dropout: float = 0.2, weight_hidden: int = 16):
+                 out_channels: int = 64, *, proj_channels: int = 64, dropout: float = 0.2,
+                 path_channels: Sequence[int] | None = None, weight_hidden: int = 16):
         super().__init__(in_channels, metapaths, hidden_channels, out_channels, proj_channels=proj_channels,
-                         dropout=dropout)
+                         dropout=dropout, path_channels=path_channels)
         if weight_hidden < 1:
             raise ValueError(f"AdaMEOW: weight_hidden must be >= 1, got {weight_hidden}")
         self.weight_hidden = weight_hidden
@@ -629,6 +710,7 @@ class _MetaPathConfig(Config):
     adj_mask: tuple[float, ...] = (0.2,)
     nei_max: tuple[int, ...] = (100,)
     normalize_features: bool = True
+    metapath_features: bool | None = None
     legacy: bool = False
     select: Literal["loss", "probe"] = "loss"
     embedding: Literal["selected", "last_train"] = "selected"
@@ -694,6 +776,8 @@ class MEOWConfig(_MetaPathConfig):
         concentration_alpha: :math:`\\alpha` of PCL's concentration (MEOW's code: 5).
         normalize_features: row-normalise non-negative features. legacy: the transposed normalisation
             the official ``normalize_adj`` computes on the pruned graphs (module doc; diagnostic only).
+        metapath_features: read one target feature matrix per meta-path, ``data[target].x_<mp>`` (MEOW's
+            AMiner input; :func:`metapath_features`): ``None`` when present, ``True`` required, ``False`` never.
         select: ``'loss'`` (lowest training loss, the official criterion) or ``'probe'`` (validation
             score of the probe every ``eval_every`` epochs from ``start_eval``). Never test.
         embedding: the embedding evaluated and returned: ``'selected'`` (eval mode, the state ``select``

@@ -376,6 +376,104 @@ def test_planted_pickle_in_neighbour_list_is_refused(mini_dblp):
         load("dblp", root=mini_dblp)
 
 
+# --------------------------------------------------------------------------- AMiner miniature (MEOW layout)
+
+
+AMINER_PA = [(0, 0), (1, 0), (1, 1), (2, 2), (3, 2), (4, 3), (5, 4), (5, 0)]
+AMINER_PR = [(0, 0), (1, 0), (2, 1), (3, 1), (4, 2), (5, 3), (0, 3)]
+AMINER_SPLITS = {20: ([0, 1], [2], [3]), 40: ([1, 2], [0], [4]), 60: ([0, 1, 2], [3], [5])}
+AMINER_FEATURES = {"p_pap": (6, 3), "p_prp": (6, 3), "a": (5, 3), "r": (4, 3)}
+
+
+def write_mini_aminer(folder: Path, features=tuple(AMINER_FEATURES)) -> dict[str, np.ndarray]:
+    """AMiner in MEOW's layout (6 papers, 5 authors, 4 references), with the named ``feat_*.w1000.l100.npy``
+    files; returns the feature matrices written (signed, as metapath2vec embeddings are)."""
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    _write_txt(folder / "pa.txt", AMINER_PA)
+    _write_txt(folder / "pr.txt", AMINER_PR)
+    np.save(folder / "labels.npy", np.array([0, 1, 2, 3, 0, 1]))
+    pa, pr = _dense(AMINER_PA, (6, 5)), _dense(AMINER_PR, (6, 4))
+    sp.save_npz(folder / "pap.npz", sp.coo_matrix(pa @ pa.T))
+    sp.save_npz(folder / "prp.npz", sp.coo_matrix(pr @ pr.T))
+    sp.save_npz(folder / "nei_a.npz", sp.coo_matrix(pa))
+    sp.save_npz(folder / "nei_r.npz", sp.coo_matrix(pr))
+    for r, parts in AMINER_SPLITS.items():
+        for part, ids in zip(("train", "val", "test"), parts, strict=True):
+            np.save(folder / f"{part}_{r}.npy", np.array(ids))
+    written = {}
+    for key in features:
+        written[key] = rng.normal(size=AMINER_FEATURES[key])
+        np.save(folder / f"feat_{key}.w1000.l100.npy", written[key])
+    return written
+
+
+@pytest.fixture
+def mini_aminer_spec(monkeypatch):
+    use_mini_aminer_spec(monkeypatch)
+
+
+def use_mini_aminer_spec(monkeypatch) -> None:
+    """Point the ``aminer`` spec at :func:`write_mini_aminer`'s counts for the test."""
+    pa, pr = _dense(AMINER_PA, (6, 5)), _dense(AMINER_PR, (6, 4))
+    monkeypatch.setitem(het.SPECS, "aminer", dataclasses.replace(
+        het.SPECS["aminer"], types={"p": ("paper", 6), "a": ("author", 5), "r": ("reference", 4)},
+        relations={"pa": len(AMINER_PA), "pr": len(AMINER_PR)},
+        metapaths={"pap": int(((pa @ pa.T) > 0).sum()), "prp": int(((pr @ pr.T) > 0).sum())}, pos=None,
+        split_entries={r: tuple(len(p) for p in parts) for r, parts in AMINER_SPLITS.items()}))
+
+
+def test_aminer_meow_features_per_metapath(tmp_path, mini_aminer_spec):
+    written = write_mini_aminer(tmp_path / "MEOW" / "aminer")
+    data = load("aminer", root=tmp_path, layout="meow")
+    paper = data["paper"]
+    assert torch.allclose(paper.x_pap, torch.tensor(written["p_pap"], dtype=torch.float32))
+    assert torch.allclose(paper.x_prp, torch.tensor(written["p_prp"], dtype=torch.float32))
+    assert torch.equal(paper.x, torch.cat([paper.x_pap, paper.x_prp], 1)) and not paper.x.is_sparse
+    assert torch.allclose(data["author"].x, torch.tensor(written["a"], dtype=torch.float32))
+    assert torch.allclose(data["reference"].x, torch.tensor(written["r"], dtype=torch.float32))
+    assert paper.x.dtype == data["author"].x.dtype == torch.float32
+    # pap holds the path counts of the file
+    store = data["paper", "pap", "paper"]
+    pa = _dense(AMINER_PA, (6, 5))
+    dense = np.zeros((6, 6))
+    dense[store.edge_index[0].numpy(), store.edge_index[1].numpy()] = store.edge_weight.numpy()
+    assert np.array_equal(dense, pa @ pa.T)
+
+
+def test_aminer_meow_without_features_is_one_hot(tmp_path, mini_aminer_spec):
+    write_mini_aminer(tmp_path / "MEOW" / "aminer", features=())
+    data = load("aminer", root=tmp_path, layout="meow")
+    assert "x_pap" not in data["paper"] and data["paper"].x.is_sparse
+    assert torch.equal(data["reference"].x.to_dense(), torch.eye(4))
+    # only the type files: those types get them, the papers stay one-hot
+    folder = tmp_path / "only_types"
+    write_mini_aminer(folder / "MEOW" / "aminer", features=("a", "r"))
+    data = load("aminer", root=folder, layout="meow")
+    assert "x_pap" not in data["paper"] and data["paper"].x.is_sparse and data["author"].x.shape == (5, 3)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ("drop_prp", r"found \['feat_p_pap\.w1000\.l100\.npy'\] but not \['feat_p_prp\.w1000\.l100\.npy'\]"),
+    ("short", r"feat_p_prp\.w1000\.l100\.npy: 5 feature rows, expected 6"),
+    ("wide", r"differ in width \(\[3, 4\]\)"),
+    ("nan", r"feat_a\.w1000\.l100\.npy: features hold NaN"),
+])
+def test_aminer_meow_bad_feature_files_name_the_file(tmp_path, mini_aminer_spec, change, message):
+    folder = tmp_path / "MEOW" / "aminer"
+    write_mini_aminer(folder)
+    if change == "drop_prp":
+        (folder / "feat_p_prp.w1000.l100.npy").unlink()
+    elif change == "short":
+        np.save(folder / "feat_p_prp.w1000.l100.npy", np.zeros((5, 3)))
+    elif change == "wide":
+        np.save(folder / "feat_p_prp.w1000.l100.npy", np.zeros((6, 4)))
+    else:
+        np.save(folder / "feat_a.w1000.l100.npy", np.full((5, 3), np.nan))
+    with pytest.raises(ValueError, match=message):
+        load("aminer", root=tmp_path, layout="meow")
+
+
 # --------------------------------------------------------------------------- errors without data
 
 

@@ -7,11 +7,21 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from graphkit import MEOW, AdaMEOW, AdaMEOWConfig, MEOWConfig, datasets, fit_adameow, fit_meow
 from graphkit.datasets import heterogeneous as het
 from graphkit.models.meow import evaluate_embedding_probe, meta_path_views, resolve_metapaths
-from tests.datasets.test_heterogeneous import PA, PC, PT, SPLIT_IDS, _reference_metapaths, _write_dblp
+from tests.datasets.test_heterogeneous import (
+    PA,
+    PC,
+    PT,
+    SPLIT_IDS,
+    _reference_metapaths,
+    _write_dblp,
+    use_mini_aminer_spec,
+    write_mini_aminer,
+)
 
 FAST = {"eval_repeats": 2, "eval_iterations": 20, "cluster_repeats": 1, "label_rates": (20,)}
 
@@ -266,3 +276,70 @@ def test_adameow_weights_never_see_more_than_a_chunk_of_rows(data, monkeypatch):
     seen.clear()
     model.loss(views, 0.9).backward()  # the default block: [chunk, N, 16] within 2**22 elements
     assert max(seen) * 250 * 16 <= 1 << 22 or max(seen) == 250
+
+
+def _with_path_features(data, widths=(5, 7)):
+    """``data`` plus one signed target feature matrix per meta-path (MEOW's AMiner input)."""
+    out = data.clone()
+    gen = torch.Generator().manual_seed(3)
+    for name, width in zip(("pap", "psp"), widths, strict=True):
+        out["paper"][f"x_{name}"] = torch.randn(out["paper"].num_nodes, width, generator=gen)
+    return out
+
+
+def test_per_metapath_target_features_follow_the_official_aminer_model(data):
+    """Each meta-path projects its own target features; the coarse view encodes their mean."""
+    per_path = _with_path_features(data)
+    config = meow_config(dropout=0.0)
+    model = MEOW.from_config(config, per_path)
+    assert model.path_channels == (5, 7) and "paper" not in model.type_proj and "path_channels=(5, 7)" in repr(model)
+    views = meta_path_views(per_path, config)
+    assert "paper" not in views.x and views.x_masked is None
+    assert [tuple(x.shape) for x in views.x_paths] == [(250, 5), (250, 7)]
+    assert torch.equal(views.x_paths[0], per_path["paper"].x_pap)  # signed: not row-normalised
+    for x, masked in zip(views.x_paths, views.x_paths_masked, strict=True):
+        zeroed = (masked == 0) & (x != 0)
+        assert int(zeroed.sum()) == int(config.feat_mask * x.numel())
+    model.eval()
+    with torch.no_grad():
+        zc, zf, z = model.views_forward(views)
+        h = [F.elu(layer(x)) for layer, x in zip(model.path_proj, views.x_paths, strict=True)]
+        expected = F.normalize(torch.tanh(model.project(model.encoder(torch.stack(h).mean(0), views.coarse))), dim=1)
+    assert torch.allclose(zc, expected, atol=1e-6) and z.shape == (250, 64)
+    # both procedures run on it, deterministically
+    result = fit_meow(model, per_path, config, seed=0, progress=False)
+    again = fit_meow(MEOW.from_config(config, per_path), per_path, config, seed=0, progress=False)
+    assert torch.equal(result.embedding, again.embedding) and "test_macro_f1_20" in result.metrics
+    ada = fit_adameow(AdaMEOW.from_config(ada_config(), per_path), per_path, ada_config(), progress=False)
+    assert ada.embedding.shape == (250, 64)
+    # ignored on request: the shared target projection over data['paper'].x
+    shared = meow_config(metapath_features=False)
+    assert MEOW.from_config(shared, per_path).path_channels is None
+    assert meta_path_views(per_path, shared).x_paths == ()
+
+
+def test_per_metapath_feature_errors(data):
+    with pytest.raises(ValueError, match=r"metapath_features=True but the graph lacks data\['paper'\]\.x_pap, "
+                                         r"data\['paper'\]\.x_psp"):
+        meta_path_views(data, meow_config(metapath_features=True))
+    per_path = _with_path_features(data)
+    per_path["paper"].x_psp = torch.randn(249, 7)
+    with pytest.raises(ValueError, match=r"must each be \[250, d\]"):
+        MEOW.from_config(meow_config(), per_path)
+    # a model and views of different kinds
+    model = MEOW.from_config(meow_config(), _with_path_features(data))
+    with pytest.raises(ValueError, match="views hold shared target features but the model was built for the other"):
+        model.views_forward(meta_path_views(data, meow_config()))
+    with pytest.raises(ValueError, match=r"path_channels needs one positive feature size per meta-path \(1\)"):
+        MEOW({"paper": 8, "author": 4}, [("paper", "author", "paper")], path_channels=(4, 4))
+
+
+def test_aminer_files_in_the_meow_layout_reach_the_per_metapath_model(tmp_path, monkeypatch):
+    use_mini_aminer_spec(monkeypatch)
+    write_mini_aminer(tmp_path / "MEOW" / "aminer")
+    data = datasets.load("aminer", root=tmp_path, layout="meow")
+    config = MEOWConfig.paper("aminer").replace(num_clusters=(2, 3), nei_max=(2,), epochs=2, **FAST)
+    model = MEOW.from_config(config, data)
+    assert model.path_channels == (3, 3) and set(model.type_proj) == {"author", "reference"}
+    result = fit_meow(model, data, config, progress=False)
+    assert result.embedding.shape == (6, 64) and "nmi" in result.metrics
