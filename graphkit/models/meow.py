@@ -334,6 +334,7 @@ def meta_path_views(data, config: MEOWConfig | AdaMEOWConfig, *, seed: int = 0) 
     gen = torch.Generator().manual_seed(int(seed))
     types = [target] + [t for _, chain in paths for t in chain[1:-1]]
     node_types = tuple(dict.fromkeys(types))
+
     def prepare(feats: Tensor) -> Tensor:
         return _row_normalize(feats) if config.normalize_features else feats.float()
 

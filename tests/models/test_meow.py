@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from graphkit import MEOW, AdaMEOW, AdaMEOWConfig, MEOWConfig, datasets, fit_adameow, fit_meow
+from graphkit import MEOW, AdaMEOW, AdaMEOWConfig, MEOWConfig, datasets, fit_adameow, fit_meow, load, save
 from graphkit.datasets import heterogeneous as het
 from graphkit.models.meow import evaluate_embedding_probe, meta_path_views, resolve_metapaths
 from tests.datasets.test_heterogeneous import (
@@ -287,7 +287,7 @@ def _with_path_features(data, widths=(5, 7)):
     return out
 
 
-def test_per_metapath_target_features_follow_the_official_aminer_model(data):
+def test_per_metapath_target_features_follow_the_official_aminer_model(data, tmp_path):
     """Each meta-path projects its own target features; the coarse view encodes their mean."""
     per_path = _with_path_features(data)
     config = meow_config(dropout=0.0)
@@ -312,6 +312,8 @@ def test_per_metapath_target_features_follow_the_official_aminer_model(data):
     assert torch.equal(result.embedding, again.embedding) and "test_macro_f1_20" in result.metrics
     ada = fit_adameow(AdaMEOW.from_config(ada_config(), per_path), per_path, ada_config(), progress=False)
     assert ada.embedding.shape == (250, 64)
+    restored, _ = load(save(model, tmp_path / "meow.pt", config))
+    assert restored.path_channels == (5, 7) and torch.equal(restored.embed(views), model.embed(views))
     # ignored on request: the shared target projection over data['paper'].x
     shared = meow_config(metapath_features=False)
     assert MEOW.from_config(shared, per_path).path_channels is None
