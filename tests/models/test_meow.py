@@ -171,7 +171,8 @@ def test_every_preset_builds(cls):
     for name in cls.presets:
         config = cls.paper(name)
         assert config.metapaths and len(config.nei_max) == len(config.metapaths)
-        assert cls.source_for(name)
+        assert cls.source_for(name).startswith("official code") and "acm defaults" not in cls.source_for(name)
+    assert MEOWConfig.source_for("aminer").endswith("params.py; aminer")
     assert MEOWConfig.paper("acm").nei_max == (110, 700) and MEOWConfig.paper("dblp").num_clusters == (200, 700)
     assert AdaMEOWConfig.paper("aminer").nei_max == (8, 31)
     with pytest.raises(ValueError, match="no preset for 'cora'"):
