@@ -2,7 +2,7 @@
 
     graphkit-run --model NAME --dataset NAME [--runs R] [--seed S] [--device D] [--epochs E]
         [--set KEY=VALUE ...] [--data KEY=VALUE ...] [--preset NAME] [--data-root DIR]
-        [--out FILE.jsonl] [--save DIR] [--threads N] [--quick] [--quiet] [--show-config]
+        [--out FILE.jsonl] [--save DIR] [--threads N] [--quick] [--quiet | --progress] [--show-config]
 
 (also ``python -m graphkit.runner`` and ``python benchmarks/run.py``, the same program).
 With no arguments it trains GCN on the synthetic contextual SBM (``csbm``) for
@@ -75,7 +75,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=None, metavar="N",
                    help="CPU threads (default: one for a small input, else at most the idle cores; graphkit.threads)")
     p.add_argument("--quick", action="store_true", help=f"smoke test: {QUICK_EPOCHS} epochs, 1 run unless --runs")
-    p.add_argument("--quiet", action="store_true", help="no progress bar, only the final table")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--quiet", action="store_true", help="no progress bar, only the final table")
+    shown.add_argument("--progress", action="store_true",
+                       help="the progress bar even when stderr is not a terminal, e.g. a long run's log file "
+                            "(default: only on a terminal)")
     p.add_argument("--show-config", action="store_true", help="print the resolved config and its source, then exit")
     args = p.parse_args(argv)
     if args.runs is not None and args.runs < 1:
@@ -228,7 +232,7 @@ def run(argv: list[str] | None = None) -> list[dict]:
             save_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise _fail(exc, "cannot create the output folders: ") from None
-    progress = False if args.quiet or not writer else None
+    progress = False if args.quiet or not writer else (True if args.progress else None)
     records = []
     for r in range(runs):
         seed = args.seed + r

@@ -94,6 +94,17 @@ def test_entry_points_exit_nonzero_on_error_and_zero_on_success(command, tmp_pat
     assert "gcn on csbm: 1 run(s)" in good.stdout
 
 
+def test_progress_bar_in_a_log_file_only_when_asked(tmp_path):
+    """stderr to a file (a background run's log): no bar by default, the bar with --progress."""
+    command = [sys.executable, "-m", "graphkit.runner", "--quick", "--out", str(tmp_path / "r.jsonl")]
+    plain = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    shown = subprocess.run(command + ["--progress"], capture_output=True, text=True, timeout=300)
+    assert plain.returncode == shown.returncode == 0, plain.stderr + shown.stderr
+    assert "it/s" not in plain.stderr and "it/s" in shown.stderr
+    both = subprocess.run(command + ["--progress", "--quiet"], capture_output=True, text=True, timeout=120)
+    assert both.returncode != 0 and "not allowed with argument" in both.stderr
+
+
 def test_save_writes_each_runs_model_and_config_beside_its_line(tmp_path):
     import torch
 
