@@ -355,10 +355,10 @@ def _nei_name(stem: str, spec: HeteroSpec) -> str:
     return f"nei_{spec.types[letters][0]}" if len(letters) == 1 else stem
 
 
-def _read_optional_features(spec: HeteroSpec, folder: Path, layout: str, present: list[Path], out: dict) -> None:
+def _read_optional_features(spec: HeteroSpec, folder: Path, layout: str, present: list[Path],
+                            counts: dict[str, int], out: dict) -> None:
     """The ``optional_features`` files in ``present`` into ``out``: ``x/<letter>/dense`` (a type's features)
     and ``xmp/<mp>`` (per-meta-path target features, all or none, one width)."""
-    counts = {letter: n for letter, (_, n) in spec.types.items()}
     stems = spec.optional_features.get(layout, {})
     per_path = {key: folder / f"{stem}.npy" for key, stem in stems.items() if "/" in key}
     found = [p for p in per_path.values() if p in present]
@@ -371,21 +371,18 @@ def _read_optional_features(spec: HeteroSpec, folder: Path, layout: str, present
         path = folder / f"{stem}.npy"
         if path not in present:
             continue
-        letter = key.split("/")[0]
+        letter, _, mp = key.partition("/")
         mat = _read_features(path, counts[letter])
         if sp.issparse(mat):
             raise ValueError(f"{path}: expected a dense .npy feature matrix")
         dense = torch.from_numpy(np.ascontiguousarray(mat, dtype=np.float32))
-        if "/" in key:
+        if mp:
             widths.add(dense.shape[1])
-            out[f"xmp/{key.split('/')[1]}"] = dense
+            out[f"xmp/{mp}"] = dense
         else:
             out[f"x/{letter}/dense"] = dense
     if len(widths) > 1:
         raise ValueError(f"{folder}: the per-meta-path target features differ in width ({sorted(widths)})")
-    if found:  # methods with one target input read the concatenation
-        letter = next(iter(per_path)).split("/")[0]
-        out[f"x/{letter}/dense"] = torch.cat([out[f"xmp/{key.split('/')[1]}"] for key in per_path], dim=1)
 
 
 def _build(spec: HeteroSpec, folder: Path, layout: str, derive: dict[str, Path], optional: list[Path]) -> dict:
@@ -452,7 +449,7 @@ def _build(spec: HeteroSpec, folder: Path, layout: str, derive: dict[str, Path],
             raise ValueError(f"{where}: {mat.nnz} meta-path pairs, expected {expected}")
         out[f"mp/{mp}"] = _pack_pairs(mat)
 
-    _read_optional_features(spec, folder, layout, optional, out)
+    _read_optional_features(spec, folder, layout, optional, counts, out)
 
     # neighbour lists
     ext = ".npy" if layout == "heco" else ".npz"
@@ -523,10 +520,13 @@ def load_hetero(root: str | Path, name: str, *, layout: str | None = None, split
 
     data = HeteroData()
     target = spec.target
+    path_features = {key[len("xmp/"):]: value for key, value in out.items() if key.startswith("xmp/")}
     for letter, (ntype, n) in spec.types.items():
         store = data[ntype]
         store.num_nodes = n
-        if f"x/{letter}/dense" in out:
+        if letter == spec.target_letter and path_features:  # one target input: the concatenation
+            store.x = torch.cat(list(path_features.values()), dim=1)
+        elif f"x/{letter}/dense" in out:
             store.x = out[f"x/{letter}/dense"]
         elif f"x/{letter}/index" in out:
             x = torch.zeros(tuple(out[f"x/{letter}/shape"]), dtype=torch.float32)
@@ -537,9 +537,8 @@ def load_hetero(root: str | Path, name: str, *, layout: str | None = None, split
             store.x = identity_features(n)
     tstore = data[target]
     tstore.y = out["y"]
-    for key_ in out:
-        if key_.startswith("xmp/"):
-            tstore[f"x_{key_[len('xmp/'):]}"] = out[key_]
+    for mp, x in path_features.items():
+        tstore[f"x_{mp}"] = x
     for r in SPLITS:
         for part in ("train", "val", "test"):
             tstore[f"{part}_mask_{r}"] = out[f"{part}_mask_{r}"]
